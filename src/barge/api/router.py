@@ -8,8 +8,10 @@ from typing import Awaitable, Callable
 
 from barge.errdefs import InvalidParameter, NotFound
 
-MIN_VERSION = (1, 24)
-MAX_VERSION = (1, 45)
+from barge.spec.apiversion import MAX_API, MIN_API
+
+MIN_VERSION = tuple(int(x) for x in MIN_API.split("."))
+MAX_VERSION = tuple(int(x) for x in MAX_API.split("."))
 _VERSION_RE = re.compile(r"^/v(\d+)\.(\d+)(/.*)$")
 
 Handler = Callable[..., Awaitable[object]]

@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from barge.errdefs import NotFound
+from barge.errdefs import InvalidParameter, NotFound
 from barge.store.content import ContentStore
 from barge.store.metadata import Metadata
 from barge.util.compression import TeeReader, decompressed
@@ -81,8 +81,12 @@ class LayerStore:
     def exists(self, chain: str) -> bool:
         return bool(self.meta.query("SELECT 1 FROM layers WHERE chain_id=?", (chain,)))
 
-    def register(self, src: BinaryIO, parent: str | None) -> Layer:
-        """Unpack a layer tar (plain, gzip or zstd) on top of `parent`."""
+    def register(self, src: BinaryIO, parent: str | None, expected: str | None = None) -> Layer:
+        """Unpack a layer tar (plain, gzip or zstd) on top of `parent`; with
+        `expected` (a diff id) a layer already present is not unpacked again
+        and a tar with other content is refused."""
+        if expected and self.exists(chain_id(parent, expected)):
+            return self.get(chain_id(parent, expected))
         tmp = tempfile.mkdtemp(prefix=INCOMPLETE, dir=self.root)
         writer = self.content.writer()
         try:
@@ -90,6 +94,8 @@ class LayerStore:
             result = apply_layer(tee, os.path.join(tmp, "diff"))
             tee.drain()
             diff_id = writer.digest
+            if expected and diff_id != expected:
+                raise InvalidParameter(f"layer content does not match its diff id: expected {expected}, got {diff_id}")
             chain = chain_id(parent, diff_id)
             with self._lock:
                 if self.exists(chain):

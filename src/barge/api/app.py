@@ -1,0 +1,14 @@
+"""The route table: every route module's routes, on one router."""
+from __future__ import annotations
+
+from barge.api.router import Router
+from barge.api.routes import containers, images, system
+from barge.daemon.app import Daemon
+
+
+def build_router(d: Daemon) -> Router:
+    r = Router()
+    for module in (system, containers, images):
+        for method, path, handler in module.routes(d):
+            r.add(method, path, handler)
+    return r

@@ -1,0 +1,122 @@
+"""`run`/`create` flags -> the Engine API's ContainerCreate body (pure)."""
+from __future__ import annotations
+
+from barge.errdefs import InvalidParameter
+
+
+def parse_env_lines(text: str, environ: dict[str, str], what: str = "env file") -> list[str]:
+    out = []
+    for raw in text.splitlines():
+        line = raw.lstrip()
+        if not line or line.startswith("#"):
+            continue
+        out.extend(env_values([line], environ))
+    return out
+
+
+def env_values(items: list[str], environ: dict[str, str]) -> list[str]:
+    """`-e K=V` as given; `-e K` takes K from the caller's environment, or is dropped."""
+    out = []
+    for e in items:
+        if not e:
+            raise InvalidParameter("invalid environment variable: ")
+        k, eq, _ = e.partition("=")
+        if not k:
+            raise InvalidParameter(f"invalid environment variable: {e}")
+        if eq:
+            out.append(e)
+        elif k in environ:
+            out.append(f"{k}={environ[k]}")
+    return out
+
+
+def labels(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        k, _, v = item.partition("=")
+        if not k:
+            raise InvalidParameter(f"invalid label '{item}': empty name")
+        out[k] = v
+    return out
+
+
+def restart_policy(value: str) -> dict:
+    if not value:
+        return {"Name": "no", "MaximumRetryCount": 0}
+    name, _, count = value.partition(":")
+    if name not in ("no", "always", "unless-stopped", "on-failure"):
+        raise InvalidParameter(f"invalid restart policy format: {value}")
+    if count and name != "on-failure":
+        raise InvalidParameter(f"invalid restart policy format: maximum retry count can only be used with 'on-failure'")
+    try:
+        n = int(count) if count else 0
+    except ValueError:
+        raise InvalidParameter(f"invalid restart policy format: {value}") from None
+    return {"Name": name, "MaximumRetryCount": n}
+
+
+def log_opts(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        k, eq, v = item.partition("=")
+        if not eq:
+            raise InvalidParameter(f"invalid key value pair format in log-opt: {item}")
+        out[k] = v
+    return out
+
+
+def create_body(o: dict, image: str, cmd: list[str], environ: dict[str, str],
+                env_files: dict[str, str], label_files: dict[str, str]) -> dict:
+    """o: option values by long flag name; env_files/label_files: path -> content."""
+    env = []
+    for path in o.get("env-file") or []:
+        env += parse_env_lines(env_files[path], environ)
+    env += env_values(o.get("env") or [], environ)
+    lbl = {}
+    for path in o.get("label-file") or []:
+        lbl.update(labels([ln for ln in label_files[path].splitlines() if ln.strip() and not ln.lstrip().startswith("#")]))
+    lbl.update(labels(o.get("label") or []))
+    tty, interactive = bool(o.get("tty")), bool(o.get("interactive"))
+    detach = bool(o.get("detach"))
+    attach = list(o.get("attach") or [])
+    if detach:
+        attach_stdout = attach_stderr = attach_stdin = False
+    elif attach:
+        attach_stdin = "stdin" in [a.lower() for a in attach]
+        attach_stdout = "stdout" in [a.lower() for a in attach]
+        attach_stderr = "stderr" in [a.lower() for a in attach]
+    else:
+        attach_stdin, attach_stdout, attach_stderr = interactive, True, True
+    body: dict = {
+        "Hostname": o.get("hostname") or "", "Domainname": o.get("domainname") or "",
+        "User": o.get("user") or "", "AttachStdin": attach_stdin, "AttachStdout": attach_stdout,
+        "AttachStderr": attach_stderr, "Tty": tty, "OpenStdin": interactive,
+        "StdinOnce": interactive and attach_stdin and not detach,
+        "Env": env, "Cmd": cmd or None, "Image": image, "WorkingDir": o.get("workdir") or "",
+        "Entrypoint": None, "Labels": lbl,
+    }
+    if o.get("entrypoint") is not None:
+        body["Entrypoint"] = [o["entrypoint"]] if o["entrypoint"] else [""]
+    if o.get("stop-signal"):
+        body["StopSignal"] = o["stop-signal"]
+    if o.get("stop-timeout") is not None:
+        body["StopTimeout"] = o["stop-timeout"]
+    if o.get("expose"):
+        body["ExposedPorts"] = {(p if "/" in p else p + "/tcp"): {} for p in o["expose"]}
+    network = o.get("network") or "default"
+    host_config = {
+        "AutoRemove": bool(o.get("rm")), "Privileged": bool(o.get("privileged")),
+        "ReadonlyRootfs": bool(o.get("read-only")), "CapAdd": o.get("cap-add") or None,
+        "CapDrop": o.get("cap-drop") or None, "SecurityOpt": o.get("security-opt") or None,
+        "NetworkMode": network, "RestartPolicy": restart_policy(o.get("restart") or ""),
+        "LogConfig": {"Type": o.get("log-driver") or "", "Config": log_opts(o.get("log-opt") or [])},
+        "Dns": o.get("dns") or [], "DnsSearch": o.get("dns-search") or [],
+        "DnsOptions": o.get("dns-option") or [], "ExtraHosts": o.get("add-host") or None,
+        "Binds": o.get("volume") or None, "ContainerIDFile": o.get("cidfile") or "",
+        "Init": True if o.get("init") else None,
+    }
+    if host_config["AutoRemove"] and host_config["RestartPolicy"]["Name"] != "no":
+        raise InvalidParameter("Conflicting options: --restart and --rm")
+    body["HostConfig"] = host_config
+    body["NetworkingConfig"] = {"EndpointsConfig": {}}
+    return body

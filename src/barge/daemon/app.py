@@ -1,0 +1,79 @@
+"""Wires the daemon: store, runtime, services; recovers state at start."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import resource
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+
+from barge.daemon.config import DaemonConfig
+from barge.daemon.containers.context import Ctx
+from barge.daemon.containers.logrotate import LogRotator
+from barge.daemon.containers.monitor import ExitMonitor
+from barge.daemon.containers.service import ContainerService
+from barge.daemon.events import Events
+from barge.daemon.images.service import ImageService
+from barge.daemon.registry import ContainerRegistry
+from barge.oci.runc import Runc
+from barge.oci.spec import probe_host_facts
+from barge.spec.container import HostDefaults
+from barge.store import open_store
+
+log = logging.getLogger("barge.daemon")
+SECCOMP_PROFILE = os.path.join(os.path.dirname(__file__), "..", "oci", "seccomp_default.json")
+
+
+def host_defaults(cfg: DaemonConfig) -> HostDefaults:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return HostDefaults(rlimit_nofile=(soft, hard), arch=os.uname().machine,
+                        seccomp_profile=_seccomp_profile(cfg))
+
+
+def _seccomp_profile(cfg: DaemonConfig) -> dict | None:
+    if cfg.seccomp_profile == "unconfined":
+        return None
+    path = cfg.seccomp_profile or SECCOMP_PROFILE
+    with open(path) as f:
+        return json.load(f)
+
+
+class Daemon:
+    def __init__(self, cfg: DaemonConfig) -> None:
+        self.cfg = cfg
+        for d in (cfg.data_root, cfg.exec_root, cfg.runc_root, cfg.exit_dir, cfg.socket_dir):
+            os.makedirs(d, exist_ok=True)
+        self.store = open_store(cfg.data_root)
+        self.pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="barge-io")
+        self.ctx = Ctx(cfg=cfg, store=self.store,
+                       registry=ContainerRegistry(os.path.join(cfg.data_root, "containers")),
+                       runc=Runc(cfg.runc_root), events=Events(), host=host_defaults(cfg),
+                       pool=self.pool, facts=probe_host_facts())
+        self.containers = ContainerService(self.ctx)
+        self.images = ImageService(self.ctx)
+        self.monitor: ExitMonitor | None = None
+        self.rotator: LogRotator | None = None
+
+    async def start(self) -> None:
+        """Recover what a crash left and re-adopt running containers."""
+        self.store.content.clean_ingest()
+        self.store.layers.recover()
+        shutil.rmtree(os.path.join(self.cfg.data_root, "tmp"), ignore_errors=True)
+        self.ctx.registry.load()
+        self.monitor = ExitMonitor(self.ctx, self.containers.on_exit)
+        self.monitor.start()
+        await self.monitor.recover()
+        for c in list(self.ctx.registry.all()):
+            if c.host_config.get("AutoRemove") and not c.state.running and c.has_been_started:
+                await self.containers.on_exit(c)
+        self.rotator = LogRotator(self.ctx)
+        self.rotator.start()
+
+    async def close(self) -> None:
+        if self.rotator:
+            self.rotator.stop()
+        if self.monitor:
+            self.monitor.close()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.store.meta.close()

@@ -1,0 +1,70 @@
+"""Create a container: resolve the image, merge its config, lay out the directory."""
+from __future__ import annotations
+
+import os
+import shutil
+
+from barge.daemon.container import Container, State
+from barge.daemon.containers.context import Ctx
+from barge.errdefs import InvalidParameter
+from barge.oci.spec import parse_security_opts, tweak_capabilities
+from barge.spec import apiconv, clock, ids
+from barge.spec.container import ContainerSpec
+
+def _with_log_defaults(body: dict, hc: dict, ctx: Ctx) -> None:
+    """The daemon's log-driver and log-opts apply when the request names none."""
+    given = ((body.get("HostConfig") or {}).get("LogConfig") or {}).get("Type")
+    lc = hc["LogConfig"]
+    if not given:
+        lc["Type"] = ctx.cfg.log_driver
+        if not lc["Config"]:
+            lc["Config"] = dict(ctx.cfg.log_opts)
+
+
+async def create(ctx: Ctx, body: dict, name: str | None) -> Container:
+    if not isinstance(body, dict):
+        raise InvalidParameter("invalid JSON: body must be an object")
+    image_ref = body.get("Image") or ""
+    if not image_ref:
+        raise InvalidParameter("Config cannot be empty in order to create a container")
+    image = ctx.store.images.resolve(image_ref)
+    cid = ids.new_id()
+    name = ids.validate_name(name) if name else _generate_name(ctx)
+    config = apiconv.merge_config(body, image.config.get("config") or {}, cid)
+    host_config = apiconv.fill_host_config(body.get("HostConfig"))
+    _with_log_defaults(body, host_config, ctx)
+    spec = apiconv.to_spec(config, host_config)
+    validate(ctx, spec)
+    cdir = os.path.join(ctx.registry.root, cid)
+    c = Container(id=cid, name=name, created=clock.rfc3339nano(), image_id=image.id,
+                  config=config, host_config=host_config, state=State(), dir=cdir,
+                  lower_dirs=ctx.store.images.lowerdirs(image))
+    if spec.log_config.type != "none":
+        c.log_path = os.path.join(cdir, f"{cid}-json.log")
+    ctx.registry.reserve(c)
+    try:
+        for d in ("upper", "work", "merged"):
+            os.makedirs(c.path(d), mode=0o700 if d != "merged" else 0o755)
+        c.save()
+    except BaseException:
+        ctx.registry.remove(c)
+        shutil.rmtree(cdir, ignore_errors=True)
+        raise
+    ctx.event(c, "create")
+    return c
+
+
+def validate(ctx: Ctx, spec: ContainerSpec) -> None:
+    """Fail at create, as Docker does, on what would fail at start."""
+    tweak_capabilities(spec.cap_add, spec.cap_drop, spec.privileged, ctx.facts.capabilities)
+    parse_security_opts(spec.security_opt)
+
+
+def _generate_name(ctx: Ctx) -> str:
+    from barge.spec.names import random_name
+    taken = {c.name for c in ctx.registry.all()}
+    for retry in range(10):
+        n = random_name(retry)
+        if n not in taken:
+            return n
+    return random_name(10) + ids.new_id()[:4]

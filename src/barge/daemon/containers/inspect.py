@@ -1,0 +1,96 @@
+"""Containers as the API shows them: `inspect` (ContainerJSON) and `ps` (ContainerSummary)."""
+from __future__ import annotations
+
+import time
+
+from barge.daemon.container import Container
+from barge.spec import clock
+from barge.spec.units import human_duration
+
+
+def _path_args(c: Container) -> tuple[str, list[str]]:
+    argv = list(c.config.get("Entrypoint") or []) + list(c.config.get("Cmd") or [])
+    return (argv[0], argv[1:]) if argv else ("", [])
+
+
+def state_json(c: Container) -> dict:
+    s = c.state
+    out = {
+        "Status": s.status, "Running": s.running, "Paused": s.status == "paused",
+        "Restarting": s.status == "restarting", "OOMKilled": s.oom_killed,
+        "Dead": s.status == "dead", "Pid": s.pid, "ExitCode": s.exit_code, "Error": s.error,
+        "StartedAt": s.started_at, "FinishedAt": s.finished_at,
+    }
+    if s.health:
+        out["Health"] = s.health
+    return out
+
+
+def inspect(c: Container, size: bool = False) -> dict:
+    path, args = _path_args(c)
+    out = {
+        "Id": c.id, "Created": c.created, "Path": path, "Args": args,
+        "State": state_json(c), "Image": c.image_id,
+        "ResolvConfPath": c.path("resolv.conf"), "HostnamePath": c.path("hostname"),
+        "HostsPath": c.path("hosts"), "LogPath": c.log_path,
+        "Name": "/" + c.name, "RestartCount": c.restart_count, "Driver": "overlay2",
+        "Platform": "linux", "MountLabel": "", "ProcessLabel": "", "AppArmorProfile": "",
+        "ExecIDs": None, "HostConfig": c.host_config,
+        "GraphDriver": {"Data": {"LowerDir": ":".join(c.lower_dirs), "MergedDir": c.rootfs,
+                                 "UpperDir": c.path("upper"), "WorkDir": c.path("work")},
+                        "Name": "overlay2"},
+        "Mounts": [],
+        "Config": c.config,
+        "NetworkSettings": network_settings(c),
+    }
+    return out
+
+
+def network_settings(c: Container) -> dict:
+    mode = c.host_config.get("NetworkMode") or "default"
+    nets = {}
+    if mode not in ("default", "bridge"):
+        nets[mode] = _endpoint()
+    return {"Bridge": "", "SandboxID": c.id if c.state.running else "", "SandboxKey": "",
+            "Ports": {}, "HairpinMode": False, "LinkLocalIPv6Address": "", "LinkLocalIPv6PrefixLen": 0,
+            "SecondaryIPAddresses": None, "SecondaryIPv6Addresses": None, "EndpointID": "",
+            "Gateway": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "IPAddress": "",
+            "IPPrefixLen": 0, "IPv6Gateway": "", "MacAddress": "", "Networks": nets}
+
+
+def _endpoint() -> dict:
+    return {"IPAMConfig": None, "Links": None, "Aliases": None, "MacAddress": "", "NetworkID": "",
+            "EndpointID": "", "Gateway": "", "IPAddress": "", "IPPrefixLen": 0, "IPv6Gateway": "",
+            "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "DriverOpts": None, "DNSNames": None}
+
+
+def human_status(c: Container, now: float | None = None) -> str:
+    now = time.time() if now is None else now
+    s = c.state
+    if s.status == "removing":
+        return "Removal In Progress"
+    if s.status == "dead":
+        return "Dead"
+    if s.status in ("running", "paused"):
+        up = "Up " + human_duration(now - clock.parse_rfc3339(s.started_at))
+        if s.health:
+            up += f" ({s.health.get('Status')})" if s.health.get("Status") != "starting" else " (health: starting)"
+        return up + (" (Paused)" if s.status == "paused" else "")
+    if s.status == "restarting":
+        return f"Restarting ({s.exit_code}) " + human_duration(now - clock.parse_rfc3339(s.finished_at)) + " ago"
+    if s.status == "exited" and s.finished_at != clock.ZERO:
+        return f"Exited ({s.exit_code}) " + human_duration(now - clock.parse_rfc3339(s.finished_at)) + " ago"
+    return "Created"
+
+
+def summary(c: Container, image_name: str) -> dict:
+    path, args = _path_args(c)
+    mode = c.host_config.get("NetworkMode") or "default"
+    return {
+        "Id": c.id, "Names": ["/" + c.name], "Image": image_name, "ImageID": c.image_id,
+        "Command": " ".join([path] + args), "Created": clock.unix(c.created), "Ports": [],
+        "Labels": c.config.get("Labels") or {}, "State": c.state.status, "Status": human_status(c),
+        "HostConfig": {"NetworkMode": mode},
+        "NetworkSettings": {"Networks": {mode: _endpoint()} if mode not in ("default", "bridge") else {}},
+        "Mounts": [],
+    }

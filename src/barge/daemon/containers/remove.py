@@ -1,0 +1,39 @@
+"""Remove a container, killing it first with force."""
+from __future__ import annotations
+
+import asyncio
+import shutil
+
+from barge.daemon.container import Container
+from barge.daemon.containers.context import Ctx
+from barge.daemon.containers.stop import stop_container
+from barge.errdefs import Conflict
+from barge.sys import mount as sysmount
+
+
+async def remove(ctx: Ctx, ref: str, force: bool = False, volumes: bool = False) -> None:
+    c = ctx.registry.get(ref)
+    if c.state.status == "removing":
+        raise Conflict(f"removal of container {c.id} is already in progress")
+    if c.state.running:
+        if not force:
+            raise Conflict(
+                f'cannot remove container "/{c.name}": container is running: stop the container '
+                'before removing or force remove')
+        await stop_container(ctx, c, timeout=0)
+    await destroy(ctx, c)
+
+
+async def destroy(ctx: Ctx, c: Container) -> None:
+    async with ctx.registry.lock(c.id):
+        if not ctx.registry.exists(c.id):
+            return
+        c.state.status = "removing"
+        c.save()
+        await ctx.runc.delete(c.id, force=True)
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(ctx.pool, sysmount.unmount, c.rootfs)
+        await loop.run_in_executor(ctx.pool, shutil.rmtree, c.dir, True)
+        ctx.registry.remove(c)
+    ctx.event(c, "destroy")
+    await ctx.registry.notify()

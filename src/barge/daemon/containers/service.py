@@ -1,0 +1,113 @@
+"""The container service: one entry point per verb; the verbs live in their modules."""
+from __future__ import annotations
+
+import os
+
+from barge.daemon.container import Container
+from barge.daemon.containers import attach as attach_mod
+from barge.daemon.containers import create as create_mod
+from barge.daemon.containers import export as export_mod
+from barge.daemon.containers import kill as kill_mod
+from barge.daemon.containers import logs as logs_mod
+from barge.daemon.containers import remove as remove_mod
+from barge.daemon.containers import rename as rename_mod
+from barge.daemon.containers import start as start_mod
+from barge.daemon.containers import stop as stop_mod
+from barge.daemon.containers import wait as wait_mod
+from barge.daemon.containers.context import Ctx
+from barge.daemon.containers.inspect import inspect
+from barge.daemon.containers.listing import list_containers
+from barge.errdefs import Conflict
+
+
+class ContainerService:
+    def __init__(self, ctx: Ctx) -> None:
+        self.ctx = ctx
+
+    def get(self, ref: str) -> Container:
+        return self.ctx.registry.get(ref)
+
+    def list(self, all_=False, limit=-1, filters=None) -> list[dict]:
+        return list_containers(self.ctx, all_, limit, filters)
+
+    def inspect(self, ref: str, size: bool = False) -> dict:
+        return inspect(self.get(ref), size)
+
+    async def create(self, body: dict, name: str | None) -> Container:
+        return await create_mod.create(self.ctx, body, name)
+
+    async def start(self, ref: str) -> None:
+        await start_mod.start(self.ctx, ref)
+
+    async def stop(self, ref: str, timeout: int | None = None, sig: str | None = None) -> None:
+        await stop_mod.stop(self.ctx, ref, timeout, sig)
+
+    async def restart(self, ref: str, timeout: int | None = None, sig: str | None = None) -> None:
+        c = self.get(ref)
+        if c.state.running:
+            await stop_mod.stop_container(self.ctx, c, timeout, sig)
+        async with self.ctx.registry.lock(c.id):
+            if not c.state.running:
+                await start_mod.start_locked(self.ctx, c)
+        self.ctx.event(c, "restart")
+
+    async def kill(self, ref: str, sig: str | None = None) -> None:
+        await kill_mod.kill(self.ctx, ref, sig)
+
+    async def rename(self, ref: str, name: str) -> None:
+        await rename_mod.rename(self.ctx, ref, name)
+
+    async def remove(self, ref: str, force: bool = False, volumes: bool = False) -> None:
+        await remove_mod.remove(self.ctx, ref, force, volumes)
+
+    def wait_prepare(self, ref: str, condition: str) -> tuple[Container, str]:
+        return self.get(ref), wait_mod.check_condition(condition)
+
+    async def wait(self, c: Container, condition: str) -> int:
+        return await wait_mod.wait(self.ctx, c, condition)
+
+    def logs(self, ref: str, o: logs_mod.LogOptions):
+        c = self.get(ref)
+        logs_mod.check(c, o)
+        return c, logs_mod.stream(self.ctx, c, o)
+
+    async def attach(self, c: Container, reader, writer, stdin, stdout, stderr) -> None:
+        await attach_mod.attach(self.ctx, c, reader, writer, stdin, stdout, stderr)
+
+    async def resize(self, ref: str, h: int, w: int) -> None:
+        c = self.get(ref)
+        if not c.state.running:
+            raise Conflict(f"Container {c.id} is not running")
+        _write_ctl(c.path("ctl"), f"1 {h} {w}\n")
+
+    def export(self, ref: str):
+        return export_mod.export(self.ctx, self.get(ref))
+
+    async def prune(self, filters: dict) -> dict:
+        deleted = []
+        for c in list(self.ctx.registry.all()):
+            if c.state.running or c.state.status == "removing":
+                continue
+            if filters.get("label") and not all(
+                    lbl.split("=", 1)[0] in (c.config.get("Labels") or {}) for lbl in filters["label"]):
+                continue
+            await remove_mod.destroy(self.ctx, c)
+            deleted.append(c.id)
+        return {"ContainersDeleted": deleted or None, "SpaceReclaimed": 0}
+
+    async def on_exit(self, c: Container) -> None:
+        """After an exit is recorded: auto-remove."""
+        if c.host_config.get("AutoRemove"):
+            await remove_mod.destroy(self.ctx, c)
+
+
+def _write_ctl(path: str, msg: str) -> None:
+    """conmon's control fifo: `1 h w` resizes the terminal, `2 0 0` reopens the log."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+    except OSError:
+        return
+    try:
+        os.write(fd, msg.encode())
+    finally:
+        os.close(fd)

@@ -1,0 +1,173 @@
+"""Start a container: mount its root, write its config, hand it to conmon."""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+
+from barge.daemon.container import Container, State
+from barge.daemon.containers.context import Ctx
+from barge.errdefs import Conflict, InvalidParameter, NotModified, System
+from barge.net import files as netfiles
+from barge.oci import conmon
+from barge.oci.spec import build_config
+from barge.spec import clock, users
+from barge.spec.container import BundlePaths, ContainerSpec
+from barge.spec.units import parse_size
+from barge.sys import mount as sysmount
+from barge.util.atomic import write_bytes
+from barge.util.fspath import secure_join
+
+DEFAULT_LOG_MAX_SIZE = 20 * 1000 * 1000
+DEFAULT_LOG_MAX_FILE = 5
+
+
+async def start(ctx: Ctx, ref: str) -> None:
+    c = ctx.registry.get(ref)
+    async with ctx.registry.lock(c.id):
+        if c.state.status == "paused":
+            raise Conflict(f"cannot start a paused container, try unpause instead")
+        if c.state.running:
+            raise NotModified("container already started")
+        if c.state.status == "removing":
+            raise Conflict(f"container is marked for removal and cannot be started")
+        await start_locked(ctx, c)
+
+
+async def start_locked(ctx: Ctx, c: Container) -> None:
+    spec = c.spec
+    loop = asyncio.get_running_loop()
+    try:
+        await loop.run_in_executor(ctx.pool, prepare_rootfs, ctx, c, spec)
+        pid = await conmon.spawn(conmon_options(ctx, c, spec))
+    except Exception as e:
+        _failed(c, e)
+        await _cleanup_failed(ctx, c)
+        raise
+    c.state = State(status="running", pid=pid, started_at=clock.rfc3339nano(),
+                    conmon_pid=_read_int(c.path("conmon.pid")))
+    c.has_been_started = True
+    c.manually_stopped = False
+    await _connect_attachers(ctx, c)
+    try:
+        await ctx.runc.start(c.id)
+    except Exception as e:
+        _failed(c, e)
+        await ctx.runc.delete(c.id, force=True)
+        await _cleanup_failed(ctx, c)
+        raise System(str(e)) from None
+    c.save()
+    ctx.event(c, "start")
+    await ctx.registry.notify()
+
+
+def _failed(c: Container, e: Exception) -> None:
+    c.state.error = str(e)
+    c.state.exit_code = 127 if "no such file" in str(e).lower() or "not found" in str(e) else 128
+    if "permission denied" in str(e).lower():
+        c.state.exit_code = 126
+    c.state.status = "created" if not c.has_been_started else "exited"
+    c.save()
+
+
+async def _cleanup_failed(ctx: Ctx, c: Container) -> None:
+    await asyncio.get_running_loop().run_in_executor(ctx.pool, sysmount.unmount, c.rootfs)
+    for w in ctx.attach_waiters.pop(c.id, []):
+        w.cancel()
+
+
+async def _connect_attachers(ctx: Ctx, c: Container) -> None:
+    for session in ctx.attach_waiters.pop(c.id, []):
+        await session.connect(c)
+
+
+def _read_int(path: str) -> int:
+    try:
+        with open(path) as f:
+            return int(f.read().strip() or 0)
+    except (OSError, ValueError):
+        return 0
+
+
+def prepare_rootfs(ctx: Ctx, c: Container, spec: ContainerSpec) -> None:
+    """Mount the overlay, write /etc files and config.json (in the thread pool)."""
+    if not sysmount.is_mounted(c.rootfs):
+        sysmount.mount_overlay(c.lower_dirs, c.path("upper"), c.path("work"), c.rootfs)
+    user = users.resolve(spec.user, _read_in_root(c.rootfs, "etc/passwd"),
+                         _read_in_root(c.rootfs, "etc/group"))
+    if spec.working_dir:
+        wd = secure_join(c.rootfs, spec.working_dir)
+        if not os.path.isdir(wd):
+            os.makedirs(wd, mode=0o755, exist_ok=True)
+            os.chown(wd, user.uid, user.gid)
+    write_etc_files(c, spec)
+    paths = BundlePaths(rootfs=c.rootfs, hostname_file=c.path("hostname"), hosts_file=c.path("hosts"),
+                        resolv_conf=c.path("resolv.conf"), container_id=c.id,
+                        netns_path=None)
+    config = build_config(spec, user, ctx.host, paths, ctx.facts)
+    write_bytes(c.path("config.json"), json.dumps(config).encode(), 0o600)
+    for f in ("exit", "oom"):
+        try:
+            os.unlink(c.path("userdata", f))
+        except FileNotFoundError:
+            pass
+    try:
+        os.unlink(os.path.join(ctx.cfg.exit_dir, c.id))
+    except FileNotFoundError:
+        pass
+
+
+def _read_in_root(root: str, rel: str) -> str:
+    try:
+        with open(secure_join(root, rel)) as f:
+            return f.read()
+    except (OSError, InvalidParameter):
+        return ""
+
+
+def write_etc_files(c: Container, spec: ContainerSpec) -> None:
+    host_net = spec.network_mode == "host"
+    hostname = spec.hostname
+    write_bytes(c.path("hostname"), (hostname + "\n").encode())
+    if host_net:
+        hosts = _read_host("/etc/hosts")
+    else:
+        hosts = netfiles.hosts()
+    write_bytes(c.path("hosts"), hosts.encode())
+    hc = c.host_config
+    resolv = netfiles.resolv_conf(_read_host("/etc/resolv.conf"), hc.get("Dns") or [],
+                                  hc.get("DnsSearch") or [], hc.get("DnsOptions") or [], host_net)
+    write_bytes(c.path("resolv.conf"), resolv.encode())
+
+
+def _read_host(path: str) -> str:
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def log_limits(spec: ContainerSpec) -> tuple[int, int]:
+    """(max-size bytes, max-file) with rotation on by default."""
+    cfg = spec.log_config.config
+    size = parse_size(cfg["max-size"]) if cfg.get("max-size") else DEFAULT_LOG_MAX_SIZE
+    try:
+        files = int(cfg.get("max-file") or DEFAULT_LOG_MAX_FILE)
+    except ValueError:
+        raise InvalidParameter(f"invalid value for max-file: {cfg.get('max-file')}") from None
+    return size, max(files, 1)
+
+
+def conmon_options(ctx: Ctx, c: Container, spec: ContainerSpec) -> conmon.ConmonOptions:
+    os.makedirs(c.path("userdata"), exist_ok=True)
+    size, files = log_limits(spec)
+    return conmon.ConmonOptions(
+        cid=c.id, name=c.name, bundle=c.dir, runtime=ctx.runc.binary, runtime_root=ctx.runc.root,
+        log_path=c.log_path or None,
+        # conmon truncates at this size; the daemon rotates well before (see logrotate.py),
+        # so this only bounds disk use while barged is down.
+        log_size_max=size * files if size > 0 else -1,
+        exit_dir=ctx.cfg.exit_dir, persist_dir=c.path("userdata"), socket_dir=ctx.cfg.socket_dir,
+        pidfile=c.path("pid"), conmon_pidfile=c.path("conmon.pid"), conmon_log=c.path("conmon.log"),
+        tty=spec.tty, stdin=spec.open_stdin, leave_stdin_open=spec.open_stdin and not spec.stdin_once)

@@ -1,0 +1,81 @@
+"""`rmi` and `image prune`: untag versus delete, as Docker decides."""
+from __future__ import annotations
+
+import asyncio
+
+from barge.daemon.containers.context import Ctx
+from barge.errdefs import Conflict, InvalidParameter
+from barge.spec import ids, reference
+from barge.store.images import Image
+
+
+def _users(ctx: Ctx, image_id: str) -> list:
+    return [c for c in ctx.registry.all() if c.image_id == image_id]
+
+
+def _is_name(ref: str, img: Image) -> bool:
+    try:
+        return reference.normalize(ref) in img.repo_tags
+    except InvalidParameter:
+        return False
+
+
+async def remove(ctx: Ctx, ref: str, force: bool = False, prune: bool = True) -> list[dict]:
+    img = ctx.store.images.resolve(ref)
+    users = _users(ctx, img.id)
+    by_name = _is_name(ref, img)
+    if by_name and (len(img.repo_tags) > 1 or (force and users)):
+        return [_untag(ctx, img, reference.normalize(ref))]
+    running = [c for c in users if c.state.running]
+    if running:
+        what = "unable to remove repository reference" if by_name else "unable to delete"
+        raise Conflict(f"conflict: {what} {_what(ref, img, by_name)} (cannot be forced) - image is being "
+                       f"used by running container {ids.short(running[0].id)}")
+    if users and not force:
+        if by_name:
+            raise Conflict(f'conflict: unable to remove repository reference "{ref}" (must force) - '
+                           f"container {ids.short(users[0].id)} is using its referenced image {ids.short(img.id)}")
+        raise Conflict(f"conflict: unable to delete {ids.short(img.id)} (must be forced) - image is being "
+                       f"used by stopped container {ids.short(users[0].id)}")
+    if not by_name and len(img.repo_tags) > 1 and not force:
+        raise Conflict(f"conflict: unable to delete {ids.short(img.id)} (must be forced) - image is "
+                       "referenced in multiple repositories")
+    if users:   # forced, stopped users: keep the layers they run on, drop the names
+        return [_untag(ctx, img, t) for t in list(img.repo_tags)]
+    return await _delete(ctx, img)
+
+
+def _what(ref: str, img: Image, by_name: bool) -> str:
+    return f'"{ref}"' if by_name else ids.short(img.id)
+
+
+def _untag(ctx: Ctx, img: Image, tag: str) -> dict:
+    ctx.store.images.untag(tag)
+    ctx.events.publish("image", "untag", img.id, {"name": tag})
+    return {"Untagged": tag}
+
+
+async def _delete(ctx: Ctx, img: Image) -> list[dict]:
+    out = [_untag(ctx, img, t) for t in img.repo_tags]
+    out += [{"Untagged": d} for d in img.repo_digests]
+    layers = await asyncio.get_running_loop().run_in_executor(ctx.pool, ctx.store.images.delete, img.id)
+    out.append({"Deleted": img.id})
+    out += [{"Deleted": c} for c in layers]
+    ctx.events.publish("image", "delete", img.id, {"name": img.id})
+    return out
+
+
+async def prune(ctx: Ctx, filters: dict | None = None) -> dict:
+    filters = dict(filters or {})
+    dangling_only = True
+    if filters.get("dangling"):
+        dangling_only = filters["dangling"][-1].lower() in ("true", "1")
+    used = {c.image_id for c in ctx.registry.all()}
+    deleted: list[dict] = []
+    reclaimed = 0
+    for img in ctx.store.images.list():
+        if img.id in used or (dangling_only and img.repo_tags):
+            continue
+        reclaimed += img.size
+        deleted += await _delete(ctx, img)
+    return {"ImagesDeleted": deleted or None, "SpaceReclaimed": reclaimed}

@@ -1,0 +1,185 @@
+"""Engine API `ContainerCreate` JSON -> the stored Config/HostConfig
+(merged with the image, Docker's defaults filled) -> `ContainerSpec`.
+All pure."""
+from __future__ import annotations
+
+import copy
+
+from barge.errdefs import InvalidParameter
+from barge.spec.container import ContainerSpec, LogConfig
+
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+LOG_DRIVERS = ("json-file", "local", "none", "k8s-file")
+NETWORK_MODES = ("default", "bridge", "none", "host")
+
+
+def merge_env(image_env: list[str], user_env: list[str]) -> list[str]:
+    """Image env first, user values replace same-named keys (Docker's order)."""
+    out: dict[str, str] = {}
+    for e in list(image_env) + list(user_env):
+        key = e.split("=", 1)[0]
+        out.pop(key, None)
+        out[key] = e
+    return list(out.values())
+
+
+def merge_config(body: dict, image_config: dict, container_id: str) -> dict:
+    """Fill a create body's Config from the image as Docker does."""
+    img = image_config or {}
+    cfg = {k: copy.deepcopy(v) for k, v in body.items() if k not in ("HostConfig", "NetworkingConfig")}
+    entry = cfg.get("Entrypoint")
+    cmd = cfg.get("Cmd")
+    if isinstance(entry, str):
+        entry = [entry]
+    if isinstance(cmd, str):
+        cmd = [cmd]
+    if not entry and entry != []:
+        entry = img.get("Entrypoint")
+        if not cmd:
+            cmd = img.get("Cmd")
+    elif entry == [] and not cmd:
+        entry = None
+    elif not cmd and entry is not None and entry != []:
+        cmd = None
+    if not entry and not cmd:
+        raise InvalidParameter("no command specified")
+    env = cfg.get("Env") or []
+    if not isinstance(env, list):
+        raise InvalidParameter("Env must be a list of KEY=value strings")
+    labels = dict(img.get("Labels") or {})
+    labels.update(cfg.get("Labels") or {})
+    exposed = dict(img.get("ExposedPorts") or {})
+    exposed.update(cfg.get("ExposedPorts") or {})
+    volumes = dict(img.get("Volumes") or {})
+    volumes.update(cfg.get("Volumes") or {})
+    merged_env = merge_env(img.get("Env") or [], env)
+    if not any(e.startswith("PATH=") for e in merged_env):
+        merged_env.insert(0, "PATH=" + DEFAULT_PATH)
+    out = {
+        "Hostname": cfg.get("Hostname") or container_id[:12],
+        "Domainname": cfg.get("Domainname") or "",
+        "User": cfg.get("User") or img.get("User") or "",
+        "AttachStdin": bool(cfg.get("AttachStdin")),
+        "AttachStdout": bool(cfg.get("AttachStdout")),
+        "AttachStderr": bool(cfg.get("AttachStderr")),
+        "Tty": bool(cfg.get("Tty")),
+        "OpenStdin": bool(cfg.get("OpenStdin")),
+        "StdinOnce": bool(cfg.get("StdinOnce")),
+        "Env": merged_env,
+        "Cmd": cmd,
+        "Image": cfg.get("Image") or "",
+        "Volumes": volumes or None,
+        "WorkingDir": cfg.get("WorkingDir") or img.get("WorkingDir") or "",
+        "Entrypoint": entry,
+        "OnBuild": None,
+        "Labels": labels,
+    }
+    if exposed:
+        out["ExposedPorts"] = exposed
+    stop_signal = cfg.get("StopSignal") or img.get("StopSignal")
+    if stop_signal:
+        out["StopSignal"] = stop_signal
+    if cfg.get("StopTimeout") is not None:
+        out["StopTimeout"] = cfg["StopTimeout"]
+    health = cfg.get("Healthcheck") or img.get("Healthcheck")
+    if health:
+        out["Healthcheck"] = health
+    return out
+
+
+def _log_config(hc: dict) -> dict:
+    lc = hc.get("LogConfig") or {}
+    typ = lc.get("Type") or "json-file"
+    if typ not in LOG_DRIVERS:
+        raise InvalidParameter(f'failed to create container: logger: no log driver named \'{typ}\' is registered')
+    return {"Type": typ, "Config": dict(lc.get("Config") or {})}
+
+
+def fill_host_config(hc: dict | None) -> dict:
+    """Docker's HostConfig with defaults filled, validated."""
+    hc = copy.deepcopy(hc or {})
+    mode = hc.get("NetworkMode") or "default"
+    if mode not in NETWORK_MODES and not mode.startswith("container:"):
+        raise InvalidParameter(f"network {mode} not found")
+    restart = hc.get("RestartPolicy") or {}
+    out = {
+        "Binds": hc.get("Binds"),
+        "ContainerIDFile": hc.get("ContainerIDFile") or "",
+        "LogConfig": _log_config(hc),
+        "NetworkMode": mode,
+        "PortBindings": hc.get("PortBindings") or {},
+        "RestartPolicy": {"Name": restart.get("Name") or "no",
+                          "MaximumRetryCount": int(restart.get("MaximumRetryCount") or 0)},
+        "AutoRemove": bool(hc.get("AutoRemove")),
+        "VolumeDriver": hc.get("VolumeDriver") or "",
+        "VolumesFrom": hc.get("VolumesFrom"),
+        "CapAdd": hc.get("CapAdd"),
+        "CapDrop": hc.get("CapDrop"),
+        "CgroupnsMode": hc.get("CgroupnsMode") or "host",
+        "Dns": hc.get("Dns") or [],
+        "DnsOptions": hc.get("DnsOptions") or [],
+        "DnsSearch": hc.get("DnsSearch") or [],
+        "ExtraHosts": hc.get("ExtraHosts"),
+        "GroupAdd": hc.get("GroupAdd"),
+        "IpcMode": hc.get("IpcMode") or "private",
+        "Cgroup": hc.get("Cgroup") or "",
+        "Links": hc.get("Links"),
+        "OomScoreAdj": int(hc.get("OomScoreAdj") or 0),
+        "PidMode": hc.get("PidMode") or "",
+        "Privileged": bool(hc.get("Privileged")),
+        "PublishAllPorts": bool(hc.get("PublishAllPorts")),
+        "ReadonlyRootfs": bool(hc.get("ReadonlyRootfs")),
+        "SecurityOpt": hc.get("SecurityOpt"),
+        "UTSMode": hc.get("UTSMode") or "",
+        "UsernsMode": hc.get("UsernsMode") or "",
+        "ShmSize": int(hc.get("ShmSize") or 67108864),
+        "Runtime": "runc",
+        "Isolation": "",
+        "CpuShares": int(hc.get("CpuShares") or 0),
+        "Memory": int(hc.get("Memory") or 0),
+        "NanoCpus": int(hc.get("NanoCpus") or 0),
+        "CgroupParent": hc.get("CgroupParent") or "",
+        "PidsLimit": hc.get("PidsLimit"),
+        "Init": hc.get("Init"),
+        "MaskedPaths": None,
+        "ReadonlyPaths": None,
+    }
+    if out["RestartPolicy"]["Name"] not in ("no", "always", "unless-stopped", "on-failure"):
+        raise InvalidParameter(f"invalid restart policy '{out['RestartPolicy']['Name']}'")
+    if out["AutoRemove"] and out["RestartPolicy"]["Name"] not in ("", "no"):
+        raise InvalidParameter("can't create 'AutoRemove' container with restart policy")
+    return out
+
+
+def to_spec(config: dict, host_config: dict) -> ContainerSpec:
+    lc = host_config.get("LogConfig") or {}
+    return ContainerSpec(
+        image=config.get("Image", ""),
+        cmd=list(config.get("Cmd") or []),
+        entrypoint=list(config["Entrypoint"]) if config.get("Entrypoint") else None,
+        env=list(config.get("Env") or []),
+        working_dir=config.get("WorkingDir") or "",
+        user=config.get("User") or "",
+        hostname=config.get("Hostname") or "",
+        domainname=config.get("Domainname") or "",
+        labels=dict(config.get("Labels") or {}),
+        tty=bool(config.get("Tty")),
+        open_stdin=bool(config.get("OpenStdin")),
+        stdin_once=bool(config.get("StdinOnce")),
+        attach_stdin=bool(config.get("AttachStdin")),
+        attach_stdout=bool(config.get("AttachStdout")),
+        attach_stderr=bool(config.get("AttachStderr")),
+        stop_signal=config.get("StopSignal"),
+        stop_timeout=config.get("StopTimeout"),
+        exposed_ports=dict(config.get("ExposedPorts") or {}),
+        volumes=dict(config.get("Volumes") or {}),
+        read_only=bool(host_config.get("ReadonlyRootfs")),
+        privileged=bool(host_config.get("Privileged")),
+        cap_add=list(host_config.get("CapAdd") or []),
+        cap_drop=list(host_config.get("CapDrop") or []),
+        security_opt=list(host_config.get("SecurityOpt") or []),
+        network_mode=host_config.get("NetworkMode") or "default",
+        log_config=LogConfig(lc.get("Type") or "json-file", dict(lc.get("Config") or {})),
+        auto_remove=bool(host_config.get("AutoRemove")),
+        restart_policy=dict(host_config.get("RestartPolicy") or {}),
+    )

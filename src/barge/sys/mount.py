@@ -1,0 +1,51 @@
+"""Mounts through the mount(2)/umount2(2) system calls."""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+
+from barge.errdefs import System
+
+MNT_DETACH = 2
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def _libc():
+    return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+
+
+def mount(source: str, target: str, fstype: str, flags: int = 0, data: str = "") -> None:
+    if len(data) >= _PAGE:
+        raise System(f"mount options for {target} exceed the page size ({len(data)} bytes)")
+    rc = _libc().mount(source.encode(), target.encode(), fstype.encode(), flags,
+                       data.encode() if data else None)
+    if rc != 0:
+        e = ctypes.get_errno()
+        raise System(f"mount {fstype} on {target}: {os.strerror(e)}")
+
+
+def overlay_options(lowerdirs: list[str], upper: str, work: str) -> str:
+    return f"lowerdir={':'.join(lowerdirs)},upperdir={upper},workdir={work}"
+
+
+def mount_overlay(lowerdirs: list[str], upper: str, work: str, target: str) -> None:
+    mount("overlay", target, "overlay", 0, overlay_options(lowerdirs, upper, work))
+
+
+def unmount(target: str) -> None:
+    """Lazily unmount; not mounted is fine."""
+    rc = _libc().umount2(target.encode(), MNT_DETACH)
+    if rc != 0:
+        e = ctypes.get_errno()
+        if e not in (22, 2):   # EINVAL: not a mount point; ENOENT: gone
+            raise System(f"unmount {target}: {os.strerror(e)}")
+
+
+def is_mounted(target: str) -> bool:
+    target = os.path.realpath(target)
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            if line.split()[4] == target:
+                return True
+    return False
