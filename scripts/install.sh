@@ -22,3 +22,5 @@ if [ ! -f "$stamp" ]; then
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
+# The environment may set PYTHONDONTWRITEBYTECODE; compile once so `barge` starts fast.
+.venv/bin/python -m compileall -q src >/dev/null || true

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from http import HTTPStatus
 import logging
 import os
 from urllib.parse import unquote
@@ -157,7 +158,7 @@ class Server:
             hdrs.append(("Content-Type", r.content_type))
         if r.status not in (204, 304):
             hdrs.append(("Content-Length", str(len(r.body))))
-        await conn.send(h11.Response(status_code=r.status, headers=hdrs))
+        await conn.send(h11.Response(status_code=r.status, headers=hdrs, reason=_reason(r.status)))
         if r.body and not head and r.status not in (204, 304):
             await conn.send(h11.Data(data=r.body))
         await conn.send(h11.EndOfMessage())
@@ -175,7 +176,7 @@ class Server:
     async def _stream(self, conn: _Conn, r: StreamResponse) -> None:
         """Send chunks as they come; stop when the client goes away."""
         hdrs = common_headers() + list(r.headers.items()) + [("Content-Type", r.content_type)]
-        await conn.send(h11.Response(status_code=r.status, headers=hdrs))
+        await conn.send(h11.Response(status_code=r.status, headers=hdrs, reason=_reason(r.status)))
         gone = asyncio.ensure_future(_wait_eof(conn))
         try:
             async for chunk in _until(r.chunks, gone):
@@ -184,6 +185,10 @@ class Server:
             await conn.send(h11.EndOfMessage())
         finally:
             gone.cancel()
+            try:
+                await gone
+            except (asyncio.CancelledError, Exception):
+                pass
             aclose = getattr(r.chunks, "aclose", None)
             if aclose:
                 await aclose()
@@ -222,7 +227,18 @@ class _Chained:
         return await self._rest.read(n)
 
 
+def _reason(status: int) -> bytes:
+    try:
+        return HTTPStatus(status).phrase.encode()
+    except ValueError:
+        return b""
+
+
 async def _wait_eof(conn: _Conn) -> None:
+    # The handler may still be reading the request body (load, import): only
+    # one coroutine may read the socket, so watch for EOF once it is done.
+    while not conn._body_done:
+        await asyncio.sleep(0.05)
     while True:
         data = await conn.reader.read(READ_SIZE)
         if not data:

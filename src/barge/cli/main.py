@@ -137,10 +137,12 @@ def main(argv: list[str] | None = None) -> int:
     name, (module, func), args = found
     import importlib
     mod = importlib.import_module(f"barge.cli.commands.{module}")
-    from barge.cli.context import Context
+    from barge.cli.context import Context, Exit
     ctx = Context(PROG, name, opts.get("host"))
     try:
         return getattr(mod, func)(ctx, args) or 0
+    except Exit as e:
+        return e.code
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

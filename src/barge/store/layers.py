@@ -91,6 +91,7 @@ class LayerStore:
         writer = self.content.writer()
         try:
             tee = TeeReader(decompressed(src), writer)
+            os.mkdir(os.path.join(tmp, "diff"), 0o755)
             result = apply_layer(tee, os.path.join(tmp, "diff"))
             tee.drain()
             diff_id = writer.digest

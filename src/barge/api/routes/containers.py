@@ -50,10 +50,10 @@ def routes(d: Daemon):
         return no_content()
 
     async def wait(req: Request, id: str):
-        c, cond = d.containers.wait_prepare(id, req.param("condition") or "")
+        waiter = d.containers.waiter(id, req.param("condition") or "")
 
         async def body():
-            code = await d.containers.wait(c, cond)
+            code = await waiter()
             yield json.dumps({"StatusCode": code, "Error": None}).encode() + b"\n"
         return StreamResponse(body())
 

@@ -60,11 +60,9 @@ class ContainerService:
     async def remove(self, ref: str, force: bool = False, volumes: bool = False) -> None:
         await remove_mod.remove(self.ctx, ref, force, volumes)
 
-    def wait_prepare(self, ref: str, condition: str) -> tuple[Container, str]:
-        return self.get(ref), wait_mod.check_condition(condition)
-
-    async def wait(self, c: Container, condition: str) -> int:
-        return await wait_mod.wait(self.ctx, c, condition)
+    def waiter(self, ref: str, condition: str):
+        """Resolve now, wait later: returns an async function giving the exit code."""
+        return wait_mod.prepare(self.ctx, self.get(ref), wait_mod.check_condition(condition))
 
     def logs(self, ref: str, o: logs_mod.LogOptions):
         c = self.get(ref)

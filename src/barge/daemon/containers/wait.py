@@ -30,13 +30,17 @@ def check_condition(condition: str) -> str:
     return condition or "not-running"
 
 
-async def wait(ctx: Ctx, c: Container, condition: str) -> int:
-    """Return the exit code once `condition` holds for `c`."""
-    if condition == "not-running":
-        await until(ctx, lambda: not c.state.running)
-    elif condition == "next-exit":
-        seen = c.exits
-        await until(ctx, lambda: c.exits > seen or not ctx.registry.exists(c.id))
-    elif condition == "removed":
-        await until(ctx, lambda: not ctx.registry.exists(c.id))
-    return c.state.exit_code
+def prepare(ctx: Ctx, c: Container, condition: str):
+    """Capture the state now, so an exit that happens before the caller
+    starts waiting still counts; return the coroutine function to await."""
+    seen = c.exits
+
+    async def wait() -> int:
+        if condition == "not-running":
+            await until(ctx, lambda: not c.state.running)
+        elif condition == "next-exit":
+            await until(ctx, lambda: c.exits > seen or not ctx.registry.exists(c.id))
+        elif condition == "removed":
+            await until(ctx, lambda: not ctx.registry.exists(c.id))
+        return c.state.exit_code
+    return wait

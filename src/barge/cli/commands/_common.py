@@ -1,0 +1,97 @@
+"""Shared pieces of the commands: flag parsing with Docker's errors, per-object loops, streams."""
+from __future__ import annotations
+
+import sys
+
+from barge.cli.context import Context, Exit
+
+
+def F(name: str, short: str | None, kind: str, default, help: str, hidden: bool = False):
+    from barge.cli.flags import Flag
+    return Flag(name=name, short=short, kind=kind, default=default, help=help, hidden=hidden)
+
+
+def parse(ctx: Context, name: str, usage: str, desc: str, flags: list, argv: list[str],
+          min_args: int = 0, max_args: int | None = None, interspersed: bool = True):
+    """Parse argv for one command; print help or Docker's usage error and exit as Docker does."""
+    from barge.cli import flags as fl
+    usage = usage.replace("docker ", f"{ctx.prog} ", 1)
+    cmd = fl.Command(name=name, usage=usage, short_help=desc, flags=flags, interspersed=interspersed,
+                     min_args=min_args, max_args=max_args)
+    try:
+        parsed = fl.parse(cmd, argv)
+    except fl.FlagError as e:
+        sys.stderr.write(fl.format_usage_error(ctx.prog, cmd, str(e)))
+        raise Exit(125 if not getattr(e, "arg_count", False) else 1) from None
+    if getattr(parsed, "help", False):
+        sys.stdout.write(fl.help_text(ctx.prog, cmd))
+        raise Exit(0)
+    return parsed
+
+
+def each(ctx: Context, refs: list[str], action, ignore_missing: bool = False, echo: bool = True) -> int:
+    """Run `action(ref)` for each ref; print the ref on success, Docker's error otherwise."""
+    from barge.client.http import APIError
+    rc = 0
+    for ref in refs:
+        try:
+            action(ref)
+            if echo:
+                ctx.out(ref)
+        except APIError as e:
+            if ignore_missing and e.status == 404:
+                continue
+            ctx.daemon_error(e)
+            rc = 1
+        except Exception as e:
+            ctx.daemon_error(e)
+            rc = 1
+    return rc
+
+
+def stream_output(resp, tty: bool) -> None:
+    """Copy a logs/attach stream to stdout/stderr, demultiplexing unless it's a TTY stream."""
+    out = sys.stdout.buffer
+    err = sys.stderr.buffer
+    if tty:
+        for chunk in resp.iter_chunks():
+            out.write(chunk)
+            out.flush()
+        return
+    from barge.spec.framing import Demuxer
+    d = Demuxer()
+    for chunk in resp.iter_chunks():
+        for stream, data in d.feed(chunk):
+            (err if stream == 2 else out).write(data)
+        out.flush()
+        err.flush()
+
+
+def write_stream(ctx: Context, resp, path: str) -> int:
+    f = open(path, "wb") if path else sys.stdout.buffer
+    try:
+        for chunk in resp.iter_chunks(1 << 20):
+            f.write(chunk)
+    finally:
+        if path:
+            f.close()
+        else:
+            f.flush()
+    return 0
+
+
+def api_time(value: str) -> str | None:
+    """--since/--until as the API wants them: unix seconds with nanoseconds."""
+    if not value:
+        return None
+    import time
+    from barge.spec.units import parse_timestamp
+    ts = parse_timestamp(value, time.time())
+    return f"{ts:.9f}"
+
+
+def confirm(ctx: Context, question: str) -> bool:
+    sys.stdout.write(question + " [y/N] ")
+    sys.stdout.flush()
+    answer = sys.stdin.readline().strip().lower()
+    return answer in ("y", "yes")

@@ -1,0 +1,228 @@
+"""Container commands: ps, start, stop, restart, kill, rm, logs, rename, wait, export, prune."""
+from __future__ import annotations
+
+import os
+import sys
+
+from barge.cli.commands._common import F, each, parse, stream_output
+from barge.cli.context import Context
+
+
+PS_FLAGS = [
+    F("all", "a", "bool", False, "Show all containers (default shows just running)"),
+    F("filter", "f", "list", None, "Filter output based on conditions provided"),
+    F("format", None, "string", "", "Format output using a custom template"),
+    F("last", "n", "int", -1, "Show n last created containers (includes all states)"),
+    F("latest", "l", "bool", False, "Show the latest created container (includes all states)"),
+    F("no-trunc", None, "bool", False, "Don't truncate output"),
+    F("quiet", "q", "bool", False, "Only display container IDs"),
+    F("size", "s", "bool", False, "Display total file sizes"),
+]
+
+
+def _filters(items: list[str] | None) -> str | None:
+    if not items:
+        return None
+    from barge.spec import filters
+    out: dict[str, list[str]] = {}
+    for item in items:
+        k, eq, v = item.partition("=")
+        if not eq:
+            raise ValueError(f"bad format of filter (expected name=value)")
+        out.setdefault(k, []).append(v)
+    return filters.encode(out)
+
+
+def ps(ctx: Context, argv: list[str]) -> int:
+    p = parse(ctx, "ps", "docker ps [OPTIONS]", "List containers", PS_FLAGS, argv, max_args=0)
+    o = p.opts
+    limit = 1 if o["latest"] else o["last"]
+    try:
+        params = {"all": o["all"] or None, "limit": limit if limit and limit > 0 else None,
+                  "size": o["size"] or None, "filters": _filters(o["filter"])}
+    except ValueError as e:
+        ctx.err(str(e))
+        return 1
+    try:
+        items = ctx.client.get_json("/containers/json", params)
+    except Exception as e:
+        return ctx.daemon_error(e)
+    import time
+    from barge.cli import format as fmt
+    from barge.cli.rows import ContainerRow, PS_HEADERS, PS_TABLE
+    rows = [ContainerRow(c, trunc=not o["no-trunc"], now=time.time()) for c in items]
+    if o["quiet"] and not o["format"]:
+        for r in rows:
+            ctx.out(r.ID)
+        return 0
+    table = PS_TABLE + ("\t{{.Size}}" if o["size"] else "")
+    sys.stdout.write(fmt.render(rows, o["format"], table, PS_HEADERS))
+    return 0
+
+
+def _simple(ctx, name, usage, desc, flags, argv, action, min_args=1):
+    p = parse(ctx, name, usage, desc, flags, argv, min_args=min_args)
+    return p, each(ctx, p.args, lambda ref: action(p, ref))
+
+
+def start(ctx: Context, argv: list[str]) -> int:
+    flags = [F("attach", "a", "bool", False, "Attach STDOUT/STDERR and forward signals"),
+             F("interactive", "i", "bool", False, "Attach container's STDIN"),
+             F("detach-keys", None, "string", "", "Override the key sequence for detaching a container")]
+    p = parse(ctx, "start", "docker start [OPTIONS] CONTAINER [CONTAINER...]", "Start one or more stopped containers",
+              flags, argv, min_args=1)
+    if p.opts["attach"] or p.opts["interactive"]:
+        from barge.cli.commands.run import attach_and_start
+        return attach_and_start(ctx, p.args[0], p.opts["interactive"])
+    failed = []
+    for ref in p.args:
+        try:
+            ctx.client.post(f"/containers/{ref}/start").close()
+            ctx.out(ref)
+        except Exception as e:
+            ctx.daemon_error(e)
+            failed.append(ref)
+    if failed:
+        ctx.err(f"Error: failed to start containers: {', '.join(failed)}")
+        return 1
+    return 0
+
+
+def _stop_like(ctx: Context, verb: str, argv: list[str], desc: str) -> int:
+    flags = [F("signal", "s", "string", "", "Signal to send to the container"),
+             F("timeout", "t", "int", None, "Seconds to wait before killing the container"),
+             F("time", None, "int", None, "Seconds to wait before killing the container (deprecated: use --timeout)", hidden=True)]
+    p = parse(ctx, verb, f"docker {verb} [OPTIONS] CONTAINER [CONTAINER...]", desc, flags, argv, min_args=1)
+    params = {"t": p.opts["timeout"] if p.opts["timeout"] is not None else p.opts["time"], "signal": p.opts["signal"] or None}
+    return each(ctx, p.args, lambda ref: ctx.client.post(f"/containers/{ref}/{verb}", params).close())
+
+
+def stop(ctx: Context, argv: list[str]) -> int:
+    return _stop_like(ctx, "stop", argv, "Stop one or more running containers")
+
+
+def restart(ctx: Context, argv: list[str]) -> int:
+    return _stop_like(ctx, "restart", argv, "Restart one or more containers")
+
+
+def kill(ctx: Context, argv: list[str]) -> int:
+    flags = [F("signal", "s", "string", "", "Signal to send to the container")]
+    p = parse(ctx, "kill", "docker kill [OPTIONS] CONTAINER [CONTAINER...]",
+              "Kill one or more running containers", flags, argv, min_args=1)
+    params = {"signal": p.opts["signal"] or None}
+    return each(ctx, p.args, lambda ref: ctx.client.post(f"/containers/{ref}/kill", params).close())
+
+
+def rm(ctx: Context, argv: list[str]) -> int:
+    flags = [F("force", "f", "bool", False, "Force the removal of a running container (uses SIGKILL)"),
+             F("link", "l", "bool", False, "Remove the specified link"),
+             F("volumes", "v", "bool", False, "Remove anonymous volumes associated with the container")]
+    p = parse(ctx, "rm", "docker rm [OPTIONS] CONTAINER [CONTAINER...]", "Remove one or more containers",
+              flags, argv, min_args=1)
+    params = {"force": p.opts["force"] or None, "v": p.opts["volumes"] or None}
+    return each(ctx, p.args, lambda ref: ctx.client.delete(f"/containers/{ref}", params).close(),
+                ignore_missing=p.opts["force"])
+
+
+def rename(ctx: Context, argv: list[str]) -> int:
+    p = parse(ctx, "rename", "docker rename CONTAINER NEW_NAME", "Rename a container", [], argv,
+              min_args=2, max_args=2)
+    try:
+        ctx.client.post(f"/containers/{p.args[0]}/rename", {"name": p.args[1]}).close()
+    except Exception as e:
+        ctx.daemon_error(e)
+        ctx.err(f"Error: failed to rename container named {p.args[0]}")
+        return 1
+    return 0
+
+
+def wait(ctx: Context, argv: list[str]) -> int:
+    p = parse(ctx, "wait", "docker wait CONTAINER [CONTAINER...]",
+              "Block until one or more containers stop, then print their exit codes", [], argv, min_args=1)
+    rc = 0
+    for ref in p.args:
+        try:
+            r = ctx.client.post(f"/containers/{ref}/wait")
+            ctx.out(str(r.json()["StatusCode"]))
+            r.close()
+        except Exception as e:
+            ctx.daemon_error(e)
+            rc = 1
+    return rc
+
+
+def logs(ctx: Context, argv: list[str]) -> int:
+    flags = [F("details", None, "bool", False, "Show extra details provided to logs"),
+             F("follow", "f", "bool", False, "Follow log output"),
+             F("since", None, "string", "", "Show logs since timestamp (e.g. \"2013-01-02T13:23:37Z\") or relative (e.g. \"42m\" for 42 minutes)"),
+             F("tail", "n", "string", "all", "Number of lines to show from the end of the logs"),
+             F("timestamps", "t", "bool", False, "Show timestamps"),
+             F("until", None, "string", "", "Show logs before a timestamp (e.g. \"2013-01-02T13:23:37Z\") or relative (e.g. \"42m\" for 42 minutes)")]
+    p = parse(ctx, "logs", "docker logs [OPTIONS] CONTAINER", "Fetch the logs of a container", flags, argv,
+              min_args=1, max_args=1)
+    o = p.opts
+    from barge.cli.commands._common import api_time
+    try:
+        params = {"stdout": True, "stderr": True, "follow": o["follow"] or None,
+                  "timestamps": o["timestamps"] or None, "details": o["details"] or None,
+                  "tail": o["tail"], "since": api_time(o["since"]), "until": api_time(o["until"])}
+        info = ctx.client.get_json(f"/containers/{p.args[0]}/json")
+        r = ctx.client.get(f"/containers/{p.args[0]}/logs", params)
+    except Exception as e:
+        return ctx.daemon_error(e)
+    stream_output(r, bool(info["Config"].get("Tty")))
+    return 0
+
+
+def export(ctx: Context, argv: list[str]) -> int:
+    flags = [F("output", "o", "string", "", "Write to a file, instead of STDOUT")]
+    p = parse(ctx, "export", "docker export [OPTIONS] CONTAINER",
+              "Export a container's filesystem as a tar archive", flags, argv, min_args=1, max_args=1)
+    out_path = p.opts["output"]
+    if not out_path and sys.stdout.isatty():
+        ctx.err("cowardly refusing to save to a terminal. Use the -o flag or redirect")
+        return 1
+    try:
+        r = ctx.client.get(f"/containers/{p.args[0]}/export")
+    except Exception as e:
+        return ctx.daemon_error(e)
+    from barge.cli.commands._common import write_stream
+    return write_stream(ctx, r, out_path)
+
+
+def attach(ctx: Context, argv: list[str]) -> int:
+    flags = [F("detach-keys", None, "string", "", "Override the key sequence for detaching a container"),
+             F("no-stdin", None, "bool", False, "Do not attach STDIN"),
+             F("sig-proxy", None, "bool", True, "Proxy all received signals to the process")]
+    p = parse(ctx, "attach", "docker attach [OPTIONS] CONTAINER",
+              "Attach local standard input, output, and error streams to a running container", flags, argv,
+              min_args=1, max_args=1)
+    from barge.cli.commands.run import attach_running
+    return attach_running(ctx, p.args[0], not p.opts["no-stdin"])
+
+
+def prune(ctx: Context, argv: list[str]) -> int:
+    flags = [F("filter", None, "list", None, "Provide filter values (e.g. \"until=<timestamp>\")"),
+             F("force", "f", "bool", False, "Do not prompt for confirmation")]
+    p = parse(ctx, "container prune", "docker container prune [OPTIONS]", "Remove all stopped containers",
+              flags, argv, max_args=0)
+    if not p.opts["force"]:
+        from barge.cli.commands._common import confirm
+        if not confirm(ctx, "WARNING! This will remove all stopped containers.\nAre you sure you want to continue?"):
+            return 0
+    try:
+        res = ctx.client.post("/containers/prune", {"filters": _filters(p.opts["filter"])}).json()
+    except Exception as e:
+        return ctx.daemon_error(e)
+    ids = res.get("ContainersDeleted") or []
+    if ids:
+        ctx.out("Deleted Containers:")
+        for i in ids:
+            ctx.out(i)
+        ctx.out("")
+    from barge.spec.units import human_size
+    ctx.out(f"Total reclaimed space: {human_size(res.get('SpaceReclaimed') or 0)}")
+    return 0
+
+
+del os

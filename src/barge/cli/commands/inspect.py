@@ -1,0 +1,79 @@
+"""`inspect`, `container inspect`, `image inspect`."""
+from __future__ import annotations
+
+import json
+import sys
+
+from barge.cli.commands._common import F, parse
+from barge.cli.context import Context
+
+FLAGS = [F("format", "f", "string", "", "Format output using a custom template"),
+         F("size", "s", "bool", False, "Display total file sizes if the type is container")]
+
+
+def _get(ctx: Context, kind: str, ref: str, size: bool):
+    from barge.client.http import APIError
+    try:
+        if kind == "container":
+            return ctx.client.get_json(f"/containers/{ref}/json", {"size": size or None})
+        return ctx.client.get_json(f"/images/{ref}/json")
+    except APIError as e:
+        if e.status == 404:
+            return None
+        raise
+
+
+def _print(ctx: Context, objs: list, fmt: str) -> None:
+    if not fmt:
+        sys.stdout.write(json.dumps(objs, indent=4, ensure_ascii=False) + "\n")
+        return
+    from barge.util import gotemplate
+    _, body = gotemplate.split_table(fmt)
+    t = gotemplate.parse(body)
+    for o in objs:
+        ctx.out(t.execute(o))
+
+
+def _run(ctx: Context, argv: list[str], kinds: tuple[str, ...], usage: str, desc: str, extra=()) -> int:
+    p = parse(ctx, ctx.command, usage, desc, FLAGS + list(extra), argv, min_args=1)
+    kinds = (p.opts["type"],) if p.opts.get("type") else kinds
+    found, rc = [], 0
+    for ref in p.args:
+        obj = None
+        try:
+            for k in kinds:
+                obj = _get(ctx, k, ref, p.opts["size"])
+                if obj is not None:
+                    break
+        except Exception as e:
+            return ctx.daemon_error(e)
+        if obj is None:
+            what = {"container": "container", "image": "image"}.get(kinds[0]) if len(kinds) == 1 else None
+            ctx.err(f"Error: No such {what}: {ref}" if what else f"Error: No such object: {ref}")
+            rc = 1
+            continue
+        found.append(obj)
+    from barge.errdefs import InvalidParameter
+    try:
+        if found or not p.opts["format"]:
+            _print(ctx, found, p.opts["format"])
+    except InvalidParameter as e:
+        ctx.err(str(e))
+        return 1
+    return rc
+
+
+def inspect(ctx: Context, argv: list[str]) -> int:
+    return _run(ctx, argv, ("container", "image"), "docker inspect [OPTIONS] NAME|ID [NAME|ID...]",
+                "Return low-level information on Docker objects",
+                [F("type", None, "string", "", "Only inspect objects of the given type")])
+
+
+def container_inspect(ctx: Context, argv: list[str]) -> int:
+    return _run(ctx, argv, ("container",), "docker container inspect [OPTIONS] CONTAINER [CONTAINER...]",
+                "Display detailed information on one or more containers")
+
+
+def image_inspect(ctx: Context, argv: list[str]) -> int:
+    return _run(ctx, argv, ("image",), "docker image inspect [OPTIONS] IMAGE [IMAGE...]",
+                "Display detailed information on one or more images")

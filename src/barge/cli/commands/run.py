@@ -1,0 +1,304 @@
+"""`run` and `create`, and attaching a terminal or pipes to a container."""
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+
+from barge.cli.commands._common import F, parse
+from barge.cli.context import Context
+
+CREATE_FLAGS = [
+    F("add-host", None, "list", None, "Add a custom host-to-IP mapping (host:ip)"),
+    F("attach", "a", "list", None, "Attach to STDIN, STDOUT or STDERR"),
+    F("cap-add", None, "list", None, "Add Linux capabilities"),
+    F("cap-drop", None, "list", None, "Drop Linux capabilities"),
+    F("cidfile", None, "string", "", "Write the container ID to the file"),
+    F("dns", None, "list", None, "Set custom DNS servers"),
+    F("dns-option", None, "list", None, "Set DNS options"),
+    F("dns-search", None, "list", None, "Set custom DNS search domains"),
+    F("domainname", None, "string", "", "Container NIS domain name"),
+    F("entrypoint", None, "string", None, "Overwrite the default ENTRYPOINT of the image"),
+    F("env", "e", "list", None, "Set environment variables"),
+    F("env-file", None, "list", None, "Read in a file of environment variables"),
+    F("expose", None, "list", None, "Expose a port or a range of ports"),
+    F("hostname", "h", "string", "", "Container host name"),
+    F("init", None, "bool", False, "Run an init inside the container that forwards signals and reaps processes"),
+    F("interactive", "i", "bool", False, "Keep STDIN open even if not attached"),
+    F("label", "l", "list", None, "Set meta data on a container"),
+    F("label-file", None, "list", None, "Read in a line delimited file of labels"),
+    F("log-driver", None, "string", "", "Logging driver for the container"),
+    F("log-opt", None, "list", None, "Log driver options"),
+    F("name", None, "string", "", "Assign a name to the container"),
+    F("network", None, "string", "", "Connect a container to a network"),
+    F("net", None, "string", "", "Connect a container to a network", hidden=True),
+    F("platform", None, "string", "", "Set platform if server is multi-platform capable"),
+    F("privileged", None, "bool", False, "Give extended privileges to this container"),
+    F("publish", "p", "list", None, "Publish a container's port(s) to the host"),
+    F("pull", None, "string", "missing", "Pull image before creating (\"always\", \"missing\", \"never\")"),
+    F("quiet", "q", "bool", False, "Suppress the pull output"),
+    F("read-only", None, "bool", False, "Mount the container's root filesystem as read only"),
+    F("restart", None, "string", "no", "Restart policy to apply when a container exits"),
+    F("rm", None, "bool", False, "Automatically remove the container and its associated anonymous volumes when it exits"),
+    F("security-opt", None, "list", None, "Security Options"),
+    F("stop-signal", None, "string", "", "Signal to stop the container"),
+    F("stop-timeout", None, "int", None, "Timeout (in seconds) to stop a container"),
+    F("tty", "t", "bool", False, "Allocate a pseudo-TTY"),
+    F("user", "u", "string", "", "Username or UID (format: <name|uid>[:<group|gid>])"),
+    F("volume", "v", "list", None, "Bind mount a volume"),
+    F("workdir", "w", "string", "", "Working directory inside the container"),
+]
+RUN_FLAGS = CREATE_FLAGS + [
+    F("detach", "d", "bool", False, "Run container in background and print container ID"),
+    F("detach-keys", None, "string", "", "Override the key sequence for detaching a container"),
+    F("sig-proxy", None, "bool", True, "Proxy received signals to the process"),
+]
+
+
+def _run_error(ctx: Context, msg: str, code: int = 125) -> int:
+    ctx.err(f"{ctx.prog}: {msg}\n\nRun '{ctx.prog} {ctx.command} --help' for more information")
+    return code
+
+
+def exit_code_for(msg: str) -> int:
+    """Docker's CLI picks the exit code of a failed run from the error text."""
+    if "executable file not found" in msg or "no such file or directory" in msg \
+            or "system cannot find the file specified" in msg:
+        return 127
+    if "permission denied" in msg or "is a directory" in msg:
+        return 126
+    return 125
+
+
+def _read_files(paths: list[str] | None) -> dict[str, str]:
+    out = {}
+    for p in paths or []:
+        with open(p) as f:
+            out[p] = f.read()
+    return out
+
+
+def _create(ctx: Context, p, detach_default: bool) -> str:
+    """Create the container; raise _Fail with Docker's message on errors."""
+    from barge.cli.runopts import create_body
+    from barge.client.http import APIError
+    o = dict(p.opts)
+    o.setdefault("detach", detach_default)
+    if o.get("net") and not o.get("network"):
+        o["network"] = o["net"]
+    image, cmd = p.args[0], p.args[1:]
+    try:
+        body = create_body(o, image, cmd, dict(os.environ), _read_files(o.get("env-file")),
+                           _read_files(o.get("label-file")))
+    except OSError as e:
+        raise _Fail(f"open {e.filename}: {e.strerror.lower()}") from None
+    except Exception as e:
+        raise _Fail(str(e)) from None
+    if o.get("cidfile") and os.path.exists(o["cidfile"]):
+        raise _Fail(f"container ID file found, make sure the other container isn't running or delete {o['cidfile']}")
+    params = {"name": o.get("name") or None}
+    try:
+        res = ctx.client.post("/containers/create", params, json_body=body).json()
+    except APIError as e:
+        if e.status == 404 and "No such image" in e.message:
+            from barge.spec import reference
+            try:
+                shown = reference.normalize(image)
+            except Exception:
+                shown = image
+            ctx.err(f"Unable to find image '{shown}' locally")
+            raise _Fail("Error response from daemon: " + _pull_error(ctx, image)) from None
+        raise _Fail("Error response from daemon: " + e.message) from None
+    except Exception as e:
+        raise _Fail(str(e)) from None
+    cid = res["Id"]
+    if o.get("cidfile"):
+        with open(o["cidfile"], "w") as f:
+            f.write(cid)
+    return cid
+
+
+def _pull_error(ctx: Context, image: str) -> str:
+    from barge.client.http import APIError
+    try:
+        r = ctx.client.post("/images/create", {"fromImage": image})
+        for msg in r.iter_json():
+            if "error" in msg:
+                return msg["error"]
+        return f"No such image: {image}"
+    except APIError as e:
+        return e.message
+
+
+class _Fail(Exception):
+    pass
+
+
+def create(ctx: Context, argv: list[str]) -> int:
+    p = parse(ctx, "create", "docker create [OPTIONS] IMAGE [COMMAND] [ARG...]", "Create a new container",
+              CREATE_FLAGS, argv, min_args=1, interspersed=False)
+    try:
+        cid = _create(ctx, p, True)
+    except _Fail as e:
+        return _run_error(ctx, str(e))
+    ctx.out(cid)
+    return 0
+
+
+def run(ctx: Context, argv: list[str]) -> int:
+    p = parse(ctx, "run", "docker run [OPTIONS] IMAGE [COMMAND] [ARG...]", "Create and run a new container from an image",
+              RUN_FLAGS, argv, min_args=1, interspersed=False)
+    o = p.opts
+    if o["detach"] and o["rm"] is None:
+        pass
+    try:
+        cid = _create(ctx, p, False)
+    except _Fail as e:
+        return _run_error(ctx, str(e))
+    if o["detach"]:
+        try:
+            ctx.client.post(f"/containers/{cid}/start").close()
+        except Exception as e:
+            msg = getattr(e, "message", str(e))
+            return _run_error(ctx, "Error response from daemon: " + msg, exit_code_for(msg))
+        ctx.out(cid)
+        return 0
+    attach = [a.lower() for a in (o.get("attach") or [])]
+    stdin = o["interactive"] and (not attach or "stdin" in attach)
+    session = Attached(ctx, cid, stdin=stdin, tty=o["tty"],
+                       stdout=not attach or "stdout" in attach, stderr=not attach or "stderr" in attach)
+    return session.run(condition="removed" if o["rm"] else "next-exit", start=True,
+                       sig_proxy=o["sig-proxy"] and not o["tty"])
+
+
+def attach_and_start(ctx: Context, ref: str, stdin: bool) -> int:
+    info = ctx.client.get_json(f"/containers/{ref}/json")
+    session = Attached(ctx, info["Id"], stdin=stdin and info["Config"].get("OpenStdin"),
+                       tty=info["Config"].get("Tty"), stdout=True, stderr=True)
+    return session.run(condition="next-exit", start=True, sig_proxy=not info["Config"].get("Tty"))
+
+
+def attach_running(ctx: Context, ref: str, stdin: bool) -> int:
+    try:
+        info = ctx.client.get_json(f"/containers/{ref}/json")
+    except Exception as e:
+        return ctx.daemon_error(e)
+    if not info["State"]["Running"]:
+        ctx.err("You cannot attach to a stopped container, start it first")
+        return 1
+    session = Attached(ctx, info["Id"], stdin=stdin and info["Config"].get("OpenStdin"),
+                       tty=info["Config"].get("Tty"), stdout=True, stderr=True)
+    return session.run(condition="not-running", start=False, sig_proxy=not info["Config"].get("Tty"))
+
+
+class Attached:
+    """A hijacked attach connection plus the wait that gives the exit code."""
+
+    def __init__(self, ctx: Context, cid: str, stdin: bool, tty: bool, stdout: bool, stderr: bool) -> None:
+        self.ctx, self.cid = ctx, cid
+        self.stdin, self.tty, self.stdout, self.stderr = stdin, tty, stdout, stderr
+
+    def run(self, condition: str, start: bool, sig_proxy: bool) -> int:
+        ctx = self.ctx
+        try:
+            conn = ctx.client.post(f"/containers/{self.cid}/attach",
+                                   {"stream": 1, "stdin": int(self.stdin), "stdout": int(self.stdout),
+                                    "stderr": int(self.stderr)}, upgrade=True)
+            waiter = ctx.client.post(f"/containers/{self.cid}/wait", {"condition": condition})
+        except Exception as e:
+            return _run_error(ctx, "Error response from daemon: " + getattr(e, "message", str(e)))
+        restore = _raw_terminal() if self.tty and sys.stdin.isatty() else None
+        try:
+            if start:
+                try:
+                    ctx.client.post(f"/containers/{self.cid}/start").close()
+                except Exception as e:
+                    conn.close()
+                    msg = getattr(e, "message", str(e))
+                    if restore:
+                        restore()
+                        restore = None
+                    return _run_error(ctx, "Error response from daemon: " + msg, exit_code_for(msg))
+            if self.tty:
+                self._resize()
+                _on_winch(self._resize)
+            if sig_proxy:
+                _proxy_signals(ctx, self.cid)
+            if self.stdin:
+                threading.Thread(target=_copy_stdin, args=(conn,), daemon=True).start()
+            _copy_output(conn, self.tty)
+            try:
+                code = waiter.json()["StatusCode"]
+            except Exception:
+                code = 125
+            return code
+        finally:
+            if restore:
+                restore()
+
+    def _resize(self, *_):
+        try:
+            size = os.get_terminal_size(sys.stdout.fileno())
+            self.ctx.client.post(f"/containers/{self.cid}/resize", {"h": size.lines, "w": size.columns}).close()
+        except Exception:
+            pass
+
+
+def _copy_output(conn, tty: bool) -> None:
+    out, err = sys.stdout.buffer, sys.stderr.buffer
+    if tty:
+        while data := conn.rfile.read1(65536):
+            out.write(data)
+            out.flush()
+        return
+    from barge.spec.framing import Demuxer
+    d = Demuxer()
+    while data := conn.rfile.read1(65536):
+        for stream, payload in d.feed(data):
+            w = err if stream == 2 else out
+            w.write(payload)
+            w.flush()
+
+
+def _copy_stdin(conn) -> None:
+    import socket
+    fd = sys.stdin.fileno()
+    try:
+        while data := os.read(fd, 65536):
+            conn.sock.sendall(data)
+        conn.sock.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+
+
+def _raw_terminal():
+    import termios
+    import tty
+    fd = sys.stdin.fileno()
+    old = termios.tcgetattr(fd)
+    tty.setraw(fd)
+
+    def restore():
+        termios.tcsetattr(fd, termios.TCSADRAIN, old)
+    return restore
+
+
+def _on_winch(fn) -> None:
+    try:
+        signal.signal(signal.SIGWINCH, fn)
+    except ValueError:
+        pass
+
+
+def _proxy_signals(ctx: Context, cid: str) -> None:
+    def forward(signum, _frame):
+        try:
+            ctx.client.post(f"/containers/{cid}/kill", {"signal": str(signum)}).close()
+        except Exception:
+            pass
+    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
+        try:
+            signal.signal(s, forward)
+        except ValueError:
+            pass
