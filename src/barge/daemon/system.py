@@ -15,7 +15,7 @@ def version() -> dict:
     kernel = os.uname().release
     ver = {"Version": __version__, "ApiVersion": MAX_API, "MinAPIVersion": MIN_API,
            "GitCommit": "", "GoVersion": f"python{platform.python_version()}", "Os": "linux",
-           "Arch": _arch(), "KernelVersion": kernel, "BuildTime": ""}
+           "Arch": _arch(), "KernelVersion": kernel, "BuildTime": "", "Experimental": False}
     return {"Platform": {"Name": "barge"},
             "Components": [{"Name": "Engine", "Version": __version__,
                             "Details": {k: str(v) for k, v in ver.items() if k != "Version"}}],
