@@ -272,8 +272,6 @@ def test_container_json_matches_docker() -> None:
     assert to_json(row.__json__(), escape_html=True) == PS_JSON
 
 
-@pytest.mark.xfail(reason="the template engine's json must encode __json__() with HTML "
-                          "escaping, as Docker's MarshalJSON does", strict=False)
 def test_render_json_format() -> None:
     row = container(FMTCHECK, now=T0 + 10)
     assert F.render([row], "json", R.PS_TABLE, R.PS_HEADERS) == PS_JSON + "\n"

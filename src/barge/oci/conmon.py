@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import shutil
 from dataclasses import dataclass
 
@@ -73,8 +74,16 @@ async def spawn(o: ConmonOptions) -> int:
     pid = msg.get("data", -1) if msg else -1
     if not isinstance(pid, int) or pid <= 0:
         detail = (msg or {}).get("message") or _tail(o.conmon_log) or "conmon failed to start the container"
-        raise System(detail)
+        raise System(runtime_error(detail))
     return pid
+
+
+def runtime_error(raw: str) -> str:
+    """runc's logrus line as Docker words a failed create (clients read the
+    exit code for `run` from this text)."""
+    m = re.search(r'msg="((?:[^"\\]|\\.)*)"', raw)
+    text = m.group(1).encode().decode("unicode_escape") if m else raw.strip()
+    return f"failed to create task for container: OCI runtime create failed: {text}: unknown"
 
 
 def _read_sync(fd: int) -> dict | None:

@@ -205,6 +205,10 @@ def _json_into(v: Any, out: list[str], table: dict[int, str]) -> None:
                 out.append(",")
             _json_into(x, out, table)
         out.append("]")
+    elif hasattr(v, "__json__"):
+        # A value with its own marshaller, like Go's MarshalJSON: Go escapes
+        # HTML in what such a marshaller returns.
+        _json_into(v.__json__(), out, _JSON_HTML)
     elif isinstance(v, (bytes, bytearray)):
         import base64
         out.append('"' + base64.b64encode(v).decode() + '"')

@@ -15,16 +15,20 @@ def parse(ctx: Context, name: str, usage: str, desc: str, flags: list, argv: lis
           min_args: int = 0, max_args: int | None = None, interspersed: bool = True):
     """Parse argv for one command; print help or Docker's usage error and exit as Docker does."""
     from barge.cli import flags as fl
-    usage = usage.replace("docker ", f"{ctx.prog} ", 1)
+    prefix = f"docker {name}"
+    if usage.startswith(prefix):
+        usage = usage[len(prefix):].strip()
     cmd = fl.Command(name=name, usage=usage, short_help=desc, flags=flags, interspersed=interspersed,
                      min_args=min_args, max_args=max_args)
     try:
         parsed = fl.parse(cmd, argv)
     except fl.FlagError as e:
-        sys.stderr.write(fl.format_usage_error(ctx.prog, cmd, str(e)))
-        raise Exit(125 if not getattr(e, "arg_count", False) else 1) from None
-    if getattr(parsed, "help", False):
-        sys.stdout.write(fl.help_text(ctx.prog, cmd))
+        sys.stderr.write(fl.format_usage_error(ctx.prog, cmd, e) + "\n")
+        raise Exit(e.exit_code) from None
+    for w in parsed.warnings:
+        sys.stdout.write(w + "\n")
+    if parsed.help:
+        sys.stdout.write(fl.help_text(ctx.prog, cmd) + "\n")
         raise Exit(0)
     return parsed
 

@@ -37,9 +37,15 @@ def ps(ctx: Context, argv: list[str]) -> int:
     p = parse(ctx, "ps", "docker ps [OPTIONS]", "List containers", PS_FLAGS, argv, max_args=0)
     o = p.opts
     limit = 1 if o["latest"] else o["last"]
+    from barge.cli.rows import ps_needs_size
+    from barge.errdefs import InvalidParameter
     try:
+        size = o["size"] or (not o["quiet"] and bool(o["format"]) and ps_needs_size(o["format"]))
         params = {"all": o["all"] or None, "limit": limit if limit and limit > 0 else None,
-                  "size": o["size"] or None, "filters": _filters(o["filter"])}
+                  "size": size or None, "filters": _filters(o["filter"])}
+    except InvalidParameter as e:
+        ctx.err(str(e))
+        return 1
     except ValueError as e:
         ctx.err(str(e))
         return 1
@@ -49,14 +55,16 @@ def ps(ctx: Context, argv: list[str]) -> int:
         return ctx.daemon_error(e)
     import time
     from barge.cli import format as fmt
-    from barge.cli.rows import ContainerRow, PS_HEADERS, PS_TABLE
+    from barge.cli.rows import PS_HEADERS, ContainerRow, ps_format
+    from barge.errdefs import InvalidParameter
+    if o["quiet"] and o["format"] not in ("", "table", "raw"):
+        ctx.err("WARNING: Ignoring custom format, because both --format and --quiet are set.")
     rows = [ContainerRow(c, trunc=not o["no-trunc"], now=time.time()) for c in items]
-    if o["quiet"] and not o["format"]:
-        for r in rows:
-            ctx.out(r.ID)
-        return 0
-    table = PS_TABLE + ("\t{{.Size}}" if o["size"] else "")
-    sys.stdout.write(fmt.render(rows, o["format"], table, PS_HEADERS))
+    try:
+        sys.stdout.write(fmt.render(rows, ps_format(o["format"], o["quiet"], o["size"]), "", PS_HEADERS))
+    except InvalidParameter as e:
+        ctx.err(str(e))
+        return 1
     return 0
 
 

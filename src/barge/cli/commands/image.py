@@ -32,19 +32,14 @@ def images(ctx: Context, argv: list[str]) -> int:
         return ctx.daemon_error(e)
     from barge.cli import format as fmt
     from barge.cli import rows
-    trunc = not o["no-trunc"]
-    if o["quiet"] and not o["format"]:
-        seen = []
-        for it in items:
-            i = it["Id"] if not trunc else it["Id"].removeprefix("sha256:")[:12]
-            if i not in seen:
-                seen.append(i)
-        for i in seen:
-            ctx.out(i)
-        return 0
-    table_rows = rows.image_rows(items, o["all"], o["digests"], trunc, time.time())
-    default = rows.IMAGES_TABLE_DIGESTS if o["digests"] else rows.IMAGES_TABLE
-    sys.stdout.write(fmt.render(table_rows, o["format"], default, rows.IMAGES_HEADERS))
+    from barge.errdefs import InvalidParameter
+    f = rows.images_format(o["format"], o["quiet"], o["digests"])
+    table_rows = rows.image_rows(items, o["all"], o["digests"], not o["no-trunc"], time.time(), f)
+    try:
+        sys.stdout.write(fmt.render(table_rows, f, "", rows.IMAGES_HEADERS))
+    except InvalidParameter as e:
+        ctx.err(str(e))
+        return 1
     return 0
 
 
@@ -102,12 +97,14 @@ def history(ctx: Context, argv: list[str]) -> int:
         return ctx.daemon_error(e)
     from barge.cli import format as fmt
     from barge.cli import rows
+    from barge.errdefs import InvalidParameter
     hrows = [rows.HistoryRow(h, human=o["human"], trunc=not o["no-trunc"], now=time.time()) for h in items]
-    if o["quiet"] and not o["format"]:
-        for r in hrows:
-            ctx.out(r.ID)
-        return 0
-    sys.stdout.write(fmt.render(hrows, o["format"], rows.HISTORY_TABLE, rows.HISTORY_HEADERS))
+    try:
+        sys.stdout.write(fmt.render(hrows, rows.history_format(o["format"], o["quiet"], o["human"]), "",
+                                    rows.HISTORY_HEADERS))
+    except InvalidParameter as e:
+        ctx.err(str(e))
+        return 1
     return 0
 
 

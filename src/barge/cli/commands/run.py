@@ -57,7 +57,7 @@ RUN_FLAGS = CREATE_FLAGS + [
 
 
 def _run_error(ctx: Context, msg: str, code: int = 125) -> int:
-    ctx.err(f"{ctx.prog}: {msg}\n\nRun '{ctx.prog} {ctx.command} --help' for more information")
+    ctx.err(f"{ctx.prog}: {msg.rstrip()}\n\nRun '{ctx.prog} {ctx.command} --help' for more information")
     return code
 
 
@@ -85,6 +85,8 @@ def _create(ctx: Context, p, detach_default: bool) -> str:
     from barge.client.http import APIError
     o = dict(p.opts)
     o.setdefault("detach", detach_default)
+    if "entrypoint" not in p.set:
+        o["entrypoint"] = None
     if o.get("net") and not o.get("network"):
         o["network"] = o["net"]
     image, cmd = p.args[0], p.args[1:]

@@ -56,57 +56,91 @@ def iter_file(f, stop_at: int | None = None) -> Iterator[LogLine]:
             yield ll
 
 
-def read_all(log_path: str, tail: int = -1) -> Iterator[LogLine]:
-    if tail == 0:
-        return iter(())
-    if tail > 0:
-        return iter(_tail(log_path, tail))
-    return _all(log_path)
+def open_current(log_path: str):
+    """The live log file, opened before reading so a follower goes on from
+    exactly where the read stops (None when there is no log yet)."""
+    try:
+        return open(log_path, "rb")
+    except FileNotFoundError:
+        return None
 
 
-def _all(log_path: str) -> Iterator[LogLine]:
-    for p in files(log_path):
+def read_all(log_path: str, cur, tail: int = -1) -> Iterator[LogLine]:
+    """Lines of the rotated files, then of `cur` (left positioned after the
+    last complete line read); the last `tail` lines when tail >= 0."""
+    if tail >= 0:
+        return iter(_tail(log_path, cur, tail))
+    return _all(log_path, cur)
+
+
+def _rotated_files(log_path: str) -> list[str]:
+    return [p for p in files(log_path) if p != log_path]
+
+
+def _all(log_path: str, cur) -> Iterator[LogLine]:
+    for p in _rotated_files(log_path):
         try:
             with open(p, "rb") as f:
                 yield from iter_file(f)
         except FileNotFoundError:
             continue
+    if cur is not None:
+        yield from iter_file(cur)
 
 
-def _tail(log_path: str, n: int) -> list[LogLine]:
+def _tail(log_path: str, cur, n: int) -> list[LogLine]:
     """The last n log lines, read backwards so a big log costs little."""
+    if n == 0:
+        if cur is not None:
+            cur.seek(_last_line_end(cur))
+        return []
     out: deque[LogLine] = deque(maxlen=n)
-    complete = 0
-    for p in reversed(files(log_path)):
-        chunk_lines = list(_read_back(p, n - complete + 1))
-        for ll in reversed(chunk_lines):
-            out.appendleft(ll)
-        complete = len(out)
-        if complete >= n:
+    if cur is not None:
+        end = _last_line_end(cur)
+        out.extendleft(reversed(_read_back(cur, end, n)))
+        cur.seek(end)
+    for p in reversed(_rotated_files(log_path)):
+        if len(out) >= n:
             break
+        try:
+            with open(p, "rb") as f:
+                got = _read_back(f, f.seek(0, os.SEEK_END), n - len(out))
+        except FileNotFoundError:
+            continue
+        out.extendleft(reversed(got))
     return list(out)[-n:]
 
 
-def _read_back(path: str, want: int) -> list[LogLine]:
-    try:
-        f = open(path, "rb")
-    except FileNotFoundError:
-        return []
-    with f:
-        size = f.seek(0, os.SEEK_END)
-        block = 64 * 1024
-        pos = size
-        data = b""
-        while pos > 0 and data.count(b"\n") <= want:
-            step = min(block, pos)
-            pos -= step
-            f.seek(pos)
-            data = f.read(step) + data
-        lines = data.split(b"\n")
-        if pos > 0:
-            lines = lines[1:]
-        parsed = [parse_line(ln + b"\n") for ln in lines if ln]
-        return [p for p in parsed if p][-want:]
+def _last_line_end(f) -> int:
+    """Offset just after the last newline (a partial last line is left for later)."""
+    size = f.seek(0, os.SEEK_END)
+    pos = size
+    while pos > 0:
+        step = min(4096, pos)
+        f.seek(pos - step)
+        block = f.read(step)
+        k = block.rfind(b"\n")
+        if k >= 0:
+            return pos - step + k + 1
+        pos -= step
+    return 0
+
+
+def _read_back(f, end: int, want: int) -> list[LogLine]:
+    """The last `want` complete lines before offset `end`."""
+    block = 64 * 1024
+    pos = end
+    data = b""
+    while pos > 0 and data.count(b"\n") <= want:
+        step = min(block, pos)
+        pos -= step
+        f.seek(pos)
+        data = f.read(step) + data
+    lines = data.split(b"\n")
+    if pos > 0:
+        lines = lines[1:]
+    parsed = [parse_line(ln + b"\n") for ln in lines if ln]
+    return [p for p in parsed if p][-want:]
 
 
 def ts_seconds(ts: bytes) -> float:

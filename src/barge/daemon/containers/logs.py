@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from dataclasses import dataclass
 from typing import AsyncIterator
 
@@ -65,22 +66,32 @@ def _details(c: Container) -> bytes:
 async def stream(ctx: Ctx, c: Container, o: LogOptions) -> AsyncIterator[bytes]:
     tty = bool(c.config.get("Tty"))
     details = _details(c) if o.details else b""
-    buf = bytearray()
-    for ll in logfile.read_all(c.log_path, o.tail) if c.log_path else ():
-        if _wanted(ll, o):
-            buf += _encode(ll, o, tty, details)
-            if len(buf) >= BATCH:
-                yield bytes(buf)
-                buf.clear()
-    if buf:
-        yield bytes(buf)
-    if o.follow and c.log_path and c.state.running:
-        async for chunk in _follow(ctx, c, o, tty, details):
-            yield chunk
+    if not c.log_path:
+        return
+    cur = logfile.open_current(c.log_path)
+    try:
+        buf = bytearray()
+        for ll in logfile.read_all(c.log_path, cur, o.tail):
+            if _wanted(ll, o):
+                buf += _encode(ll, o, tty, details)
+                if len(buf) >= BATCH:
+                    yield bytes(buf)
+                    buf.clear()
+        if buf:
+            yield bytes(buf)
+        if o.follow and c.state.running:
+            if cur is None:
+                cur = _open_created(c.log_path)
+            async for chunk in _follow(ctx, c, o, tty, details, cur):
+                yield chunk
+    finally:
+        if cur is not None:
+            cur.close()
 
 
-async def _follow(ctx: Ctx, c: Container, o: LogOptions, tty: bool, details: bytes) -> AsyncIterator[bytes]:
-    f = _open_at_end(c.log_path)
+async def _follow(ctx: Ctx, c: Container, o: LogOptions, tty: bool, details: bytes, f) -> AsyncIterator[bytes]:
+    """Poll the live file; on rotation finish the old file, then go on with the new one."""
+    opened = []   # files this function opened and must close
     try:
         while True:
             buf = bytearray()
@@ -94,31 +105,25 @@ async def _follow(ctx: Ctx, c: Container, o: LogOptions, tty: bool, details: byt
                 yield bytes(buf)
                 continue
             if _rotated(f, c.log_path):
-                f.close()
-                f = open(c.log_path, "rb")
+                f = _open_created(c.log_path)
+                opened.append(f)
                 continue
             if not c.state.running or not ctx.registry.exists(c.id):
                 return
-            if o.until and asyncio.get_running_loop().time() and _past(o.until):
+            if o.until and time.time() > o.until:
                 return
             await asyncio.sleep(POLL)
     finally:
-        f.close()
+        for x in opened:
+            x.close()
 
 
-def _past(until: float) -> bool:
-    import time
-    return time.time() > until
-
-
-def _open_at_end(path: str):
+def _open_created(path: str):
     try:
-        f = open(path, "rb")
+        return open(path, "rb")
     except FileNotFoundError:
         open(path, "ab").close()
-        f = open(path, "rb")
-    f.seek(0, os.SEEK_END)
-    return f
+        return open(path, "rb")
 
 
 def _rotated(f, path: str) -> bool:

@@ -24,14 +24,22 @@ DEFAULT_LOG_MAX_FILE = 5
 
 async def start(ctx: Ctx, ref: str) -> None:
     c = ctx.registry.get(ref)
-    async with ctx.registry.lock(c.id):
-        if c.state.status == "paused":
-            raise Conflict(f"cannot start a paused container, try unpause instead")
-        if c.state.running:
-            raise NotModified("container already started")
-        if c.state.status == "removing":
-            raise Conflict(f"container is marked for removal and cannot be started")
-        await start_locked(ctx, c)
+    try:
+        async with ctx.registry.lock(c.id):
+            if c.state.status == "paused":
+                raise Conflict("cannot start a paused container, try unpause instead")
+            if c.state.running:
+                raise NotModified("container already started")
+            if c.state.status == "removing":
+                raise Conflict("container is marked for removal and cannot be started")
+            await start_locked(ctx, c)
+    except (NotModified, Conflict):
+        raise
+    except Exception:
+        if c.host_config.get("AutoRemove"):   # as Docker: a --rm container that cannot start goes away
+            from barge.daemon.containers.remove import destroy
+            await destroy(ctx, c)
+        raise
 
 
 async def start_locked(ctx: Ctx, c: Container) -> None:
