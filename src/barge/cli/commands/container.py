@@ -101,7 +101,8 @@ def _stop_like(ctx: Context, verb: str, argv: list[str], desc: str) -> int:
              F("timeout", "t", "int", None, "Seconds to wait before killing the container"),
              F("time", None, "int", None, "Seconds to wait before killing the container (deprecated: use --timeout)", hidden=True)]
     p = parse(ctx, verb, f"docker {verb} [OPTIONS] CONTAINER [CONTAINER...]", desc, flags, argv, min_args=1)
-    params = {"t": p.opts["timeout"] if p.opts["timeout"] is not None else p.opts["time"], "signal": p.opts["signal"] or None}
+    t = p.opts["timeout"] if "timeout" in p.set else p.opts["time"] if "time" in p.set else None
+    params = {"t": t, "signal": p.opts["signal"] or None}
     return each(ctx, p.args, lambda ref: ctx.client.post(f"/containers/{ref}/{verb}", params).close())
 
 

@@ -85,8 +85,9 @@ def _create(ctx: Context, p, detach_default: bool) -> str:
     from barge.client.http import APIError
     o = dict(p.opts)
     o.setdefault("detach", detach_default)
-    if "entrypoint" not in p.set:
-        o["entrypoint"] = None
+    for f in RUN_FLAGS:   # the parser fills zero values; "not given" matters for these
+        if f.default is None and f.name not in p.set:
+            o[f.name] = None
     if o.get("net") and not o.get("network"):
         o["network"] = o["net"]
     image, cmd = p.args[0], p.args[1:]
