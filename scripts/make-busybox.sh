@@ -13,6 +13,7 @@ d=$(mktemp -d)
 trap 'rm -rf "$d"' EXIT
 mkdir -p "$d/rootfs/bin" "$d/rootfs/etc" "$d/rootfs/tmp" "$d/rootfs/root" "$d/rootfs/home" \
          "$d/rootfs/var" "$d/rootfs/usr/bin" "$d/rootfs/usr/sbin" "$d/rootfs/sbin"
+chmod 755 "$d/rootfs"
 chmod 1777 "$d/rootfs/tmp"
 chmod 700 "$d/rootfs/root"
 cp "$BB" "$d/rootfs/bin/busybox"

@@ -8,7 +8,7 @@ from barge.daemon.app import Daemon
 from barge.daemon.containers.logs import LogOptions
 from barge.errdefs import InvalidParameter
 from barge.spec import filters
-from barge.spec.units import parse_timestamp
+from barge.spec.units import parse_unix_timestamp
 
 
 def routes(d: Daemon):
@@ -106,9 +106,11 @@ def routes(d: Daemon):
 
 
 def _ts(v: str | None) -> float:
+    """The API's "sec.nsec" timestamps (the client has resolved "10m" and dates)."""
     if not v:
         return 0.0
-    return parse_timestamp(v)
+    sec, nsec = parse_unix_timestamp(v)
+    return sec + nsec / 1e9
 
 
 def _tail(v: str | None) -> int:

@@ -8,7 +8,7 @@ from barge.api.http import Request, Response, StreamResponse, json_response
 from barge.daemon import system
 from barge.daemon.app import Daemon
 from barge.spec import filters
-from barge.spec.units import parse_timestamp
+from barge.api.routes.containers import _ts
 
 
 def _event_match(ev: dict, f: dict[str, list[str]]) -> bool:
@@ -47,8 +47,8 @@ def routes(d: Daemon):
         f = filters.parse(req.param("filters"))
         since = req.param("since")
         until = req.param("until")
-        since_ns = int(parse_timestamp(since) * 1e9) if since else None
-        until_ns = int(parse_timestamp(until) * 1e9) if until else None
+        since_ns = int(_ts(since) * 1e9) if since else None
+        until_ns = int(_ts(until) * 1e9) if until else None
 
         async def body():
             q = d.ctx.events.subscribe()

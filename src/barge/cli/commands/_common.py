@@ -89,9 +89,8 @@ def api_time(value: str) -> str | None:
     if not value:
         return None
     import time
-    from barge.spec.units import parse_timestamp
-    ts = parse_timestamp(value, time.time())
-    return f"{ts:.9f}"
+    from barge.spec.units import timestamp_param
+    return timestamp_param(value, time.time())
 
 
 def confirm(ctx: Context, question: str) -> bool:

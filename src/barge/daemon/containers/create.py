@@ -44,7 +44,8 @@ async def create(ctx: Ctx, body: dict, name: str | None) -> Container:
     ctx.registry.reserve(c)
     try:
         for d in ("upper", "work", "merged"):
-            os.makedirs(c.path(d), mode=0o700 if d != "merged" else 0o755)
+            os.makedirs(c.path(d), mode=0o700 if d == "work" else 0o755)
+        _copy_root_attrs(c.lower_dirs[0], c.path("upper"))
         c.save()
     except BaseException:
         ctx.registry.remove(c)
@@ -52,6 +53,13 @@ async def create(ctx: Ctx, body: dict, name: str | None) -> Container:
         raise
     ctx.event(c, "create")
     return c
+
+
+def _copy_root_attrs(lower: str, upper: str) -> None:
+    """The merged root takes the upper dir's mode and owner: make them the image's."""
+    st = os.stat(lower)
+    os.chmod(upper, st.st_mode & 0o7777)
+    os.chown(upper, st.st_uid, st.st_gid)
 
 
 def validate(ctx: Ctx, spec: ContainerSpec) -> None:

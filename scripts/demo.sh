@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The main flows, as a new user would type them. Usage: scripts/demo.sh [barge-cli]
+set -euo pipefail
+B=${1:-barge}
+step() { printf '\n\033[1m$ barge %s\033[0m\n' "$*"; "$B" "$@"; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"; "$B" rm -f demo-sleepy demo-sleepy2 demo-export >/dev/null 2>&1 || true' EXIT
+
+step run --rm busybox echo hello
+echo hi | step run -i --rm busybox cat
+step run -d --name demo-sleepy busybox sh -c 'while true; do date; sleep 1; done'
+step ps
+step ps -a --format '{{.Names}} {{.Status}}'
+sleep 1
+step logs --tail 2 -t demo-sleepy
+step stop -t 1 demo-sleepy
+step start demo-sleepy
+step restart -t 1 demo-sleepy
+step inspect -f '{{.State.Running}} {{.Config.Image}}' demo-sleepy
+step rename demo-sleepy demo-sleepy2
+step kill -s KILL demo-sleepy2
+step wait demo-sleepy2 || true
+step rm -f demo-sleepy2
+step images
+step tag busybox demo/mybox:1
+step rmi demo/mybox:1
+step history busybox
+step save -o "$work/bb.tar" busybox
+step load -i "$work/bb.tar"
+step create --name demo-export busybox
+"$B" export demo-export > "$work/c.tar"; echo "exported $(tar tf "$work/c.tar" | wc -l) entries"
+step import "$work/c.tar" demo/imported:1
+step rmi demo/imported:1
+set +e
+step run --rm busybox sh -c 'exit 3'; echo "exit code: $?"
+step run --rm busybox nosuchcommand; echo "exit code: $?"
+set -e
+step version
