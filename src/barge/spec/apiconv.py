@@ -42,7 +42,7 @@ def merge_config(body: dict, image_config: dict, container_id: str) -> dict:
     elif not cmd and entry is not None and entry != []:
         cmd = None
     if not entry and not cmd:
-        raise InvalidParameter("no command specified")
+        raise InvalidParameter("No command specified")
     env = cfg.get("Env") or []
     if not isinstance(env, list):
         raise InvalidParameter("Env must be a list of KEY=value strings")
