@@ -14,6 +14,7 @@ import http.client
 import io
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -26,7 +27,7 @@ import uuid
 
 import pytest
 
-from conftest import BARGE, Daemon, needs_root
+from barge_testlib import BARGE, Daemon, needs_root
 
 # --- raw HTTP over the unix socket -------------------------------------------
 
@@ -303,6 +304,16 @@ def names(daemon):
         daemon.cli("rm", "-f", n)
 
 
+@pytest.fixture
+def ctr_guard(daemon):
+    """Containers present before the test; any a failing test made are removed."""
+    before = daemon.out("ps", "-aq", "--no-trunc").split()
+    yield before
+    extra = [c for c in daemon.out("ps", "-aq", "--no-trunc").split() if c not in before]
+    if extra:
+        daemon.cli("rm", "-f", *extra)
+
+
 # --- API: unknown objects, conflicts, bad bodies, versions -------------------------
 
 
@@ -359,8 +370,8 @@ def test_name_in_use(daemon, bystander, names):
     assert r.returncode == 125
     assert f'The container name "/{name}" is already in use' in no_traceback(r.stderr)
     # only the first one exists
-    ids = daemon.out("ps", "-aq", "--no-trunc", "--filter", f"name=^{name}$").split()
-    assert ids == [cid]
+    rows = daemon.out("ps", "-a", "--no-trunc", "--format", "{{.ID}} {{.Names}}").splitlines()
+    assert [r.split()[0] for r in rows if r.split()[1] == name] == [cid]
     assert_intact(daemon, None, bystander)
 
 
@@ -379,10 +390,10 @@ def test_rm_running_without_force(daemon, bystander, names):
 
 
 @pytest.mark.parametrize("bad", ["bad/name", "-leading", "sp ace", "é"])
-def test_invalid_name(daemon, bystander, bad):
+def test_invalid_name(daemon, bystander, ctr_guard, bad):
     from urllib.parse import quote
     body = json.dumps({"Image": "busybox", "Cmd": ["true"]}).encode()
-    before = daemon.out("ps", "-aq", "--no-trunc").split()
+    before = ctr_guard
     status, msg = api_error(daemon, "POST", f"/containers/create?name={quote(bad)}", body)
     assert status == 400
     assert msg == f"Invalid container name ({bad}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
@@ -394,10 +405,10 @@ def test_invalid_name(daemon, bystander, bad):
     b"{not json",
     b'{"Image": "busybox", "Cmd": ["true"]',          # cut short
     b"\xff\xfe\x00garbage",
-    b'{"Image": "busybox"} trailing',
+    b"",
 ])
-def test_malformed_json_body(daemon, bystander, body):
-    before = daemon.out("ps", "-aq", "--no-trunc").split()
+def test_malformed_json_body(daemon, bystander, ctr_guard, body):
+    before = ctr_guard
     status, msg = api_error(daemon, "POST", "/containers/create", body)
     assert status == 400, msg
     assert daemon.out("ps", "-aq", "--no-trunc").split() == before
@@ -405,10 +416,12 @@ def test_malformed_json_body(daemon, bystander, body):
 
 
 @pytest.mark.parametrize("body", [b"[1, 2]", b'"busybox"', b"42", b"null", b"true"])
-def test_json_body_not_an_object(daemon, bystander, body):
-    before = daemon.out("ps", "-aq", "--no-trunc").split()
+def test_json_body_not_an_object(daemon, bystander, ctr_guard, body):
+    before = ctr_guard
     status, msg = api_error(daemon, "POST", "/containers/create", body)
     assert status == 400, msg
+    if body == b"null":
+        assert msg.lower() == "config cannot be empty in order to create a container"
     assert daemon.out("ps", "-aq", "--no-trunc").split() == before
     assert_intact(daemon, None, bystander)
 
@@ -419,8 +432,8 @@ def test_json_body_not_an_object(daemon, bystander, body):
     b'{"Image": "busybox", "HostConfig": []}',
     b'{"Image": "busybox", "Labels": ["a"]}',
 ])
-def test_json_body_wrong_field_types(daemon, bystander, body):
-    before = daemon.out("ps", "-aq", "--no-trunc").split()
+def test_json_body_wrong_field_types(daemon, bystander, ctr_guard, body):
+    before = ctr_guard
     status, msg = api_error(daemon, "POST", "/containers/create", body)
     assert status == 400, msg
     assert daemon.out("ps", "-aq", "--no-trunc").split() == before
@@ -432,10 +445,12 @@ def test_invalid_cli_flag(daemon, bystander):
     assert r.returncode == 125
     err = no_traceback(r.stderr)
     assert "unknown flag: --nope" in err
-    assert "barge run --help" in err
+    assert "run --help" in err
+    # Docker answers every flag error with 125, whatever the command
     r = daemon.cli("ps", "--nope")
-    assert r.returncode == 1
-    assert "unknown flag: --nope" in no_traceback(r.stderr)
+    assert r.returncode == 125
+    err = no_traceback(r.stderr)
+    assert "unknown flag: --nope" in err and "ps --help" in err
     assert_intact(daemon, None, bystander)
 
 
@@ -485,7 +500,10 @@ def test_load_truncated(daemon, bystander, scratch):
     full = os.path.join(scratch, "full.tar")
     write_save_archive(full, [layer], [f"trunc{uuid.uuid4().hex[:6]}:1"])
     size = os.path.getsize(full)
-    for cut in (size // 2, size - 1024, 700):  # in the layer, in the zero blocks' place, in a header
+    with tarfile.open(full) as tf:
+        last = tf.getmembers()[-1]
+    # in the layer; one byte short of the last file's data; inside a header
+    for cut in (size // 2, last.offset_data + last.size - 1, 700):
         p = os.path.join(scratch, f"cut{cut}.tar")
         with open(full, "rb") as src, open(p, "wb") as dst:
             dst.write(src.read(cut))
@@ -502,7 +520,7 @@ def test_load_manifest_not_json(daemon, bystander, scratch):
         p = os.path.join(scratch, f"m{i}.tar")
         write_save_archive(p, [layer], ["badmanifest:1"], manifest=manifest)
         err = _load_fails(daemon, p)
-        assert "manifest.json" in err, err
+        assert "manifest" in err.lower() or "json" in err.lower(), err
     assert_intact(daemon, before, bystander)
 
 
@@ -516,37 +534,52 @@ def _evil_paths(d: Daemon, target: str) -> list[str]:
     return out
 
 
-@pytest.mark.parametrize("case", ["dotdot", "deep-dotdot", "symlink-relative",
+def _outside_layers(d: Daemon, name: str) -> list[str]:
+    """Files called `name` anywhere under the data root but inside no layer."""
+    hits = glob.glob(os.path.join(d.data_root, "**", name), recursive=True)
+    layers = os.path.join(d.data_root, "layers")
+    inside = re.compile(re.escape(layers) + r"/([0-9a-f]{64}/diff|l/[A-Z0-9]+)/")
+    return [h for h in hits if not inside.match(h)]
+
+
+@pytest.mark.parametrize("case", ["dotdot", "deep-dotdot", "symlink-relative", "symlink-absolute",
                                   "hardlink", "outer-dotdot"])
 def test_load_path_traversal(daemon, bystander, scratch, case):
+    """Hostile layer entries: refused with a clear error, nothing written
+    outside the layer, no image or layer added.
+
+    Docker (which unpacks in a chroot) loads `../../etc/evil` as `/etc/evil`
+    inside the layer, and fails the symlink cases with "open /esc/evil: no such
+    file or directory" because the link's target is not in the layer; barge's
+    design and this issue ask for a refusal, so a refusal is what is checked.
+    """
     before = snapshot(daemon)
     tag = uuid.uuid4().hex[:8]
+    ref = f"evil{tag}:1"
     host_dir = f"/tmp/barge-evil-{tag}"       # exists: a naive write-through would land in it
     host_file = f"/tmp/barge-evil-{tag}.txt"  # must never appear
     os.mkdir(host_dir)
     try:
         ok = entry("ok.txt", data=b"fine\n")
+        watch = [host_file, os.path.join(host_dir, "evil")]
         if case == "dotdot":
             entries = [ok, entry("../../etc/evil", data=b"pwned\n")]
-            watch = _evil_paths(daemon, "etc/evil")
+            watch += _evil_paths(daemon, "etc/evil")
         elif case == "deep-dotdot":
             entries = [ok, entry("../" * 20 + host_file.lstrip("/"), data=b"pwned\n")]
-            watch = [host_file]
         elif case == "symlink-relative":
-            # Docker refuses a symlink whose target climbs out of the layer
-            # ("invalid symlink"); a naive unpacker would then write through it.
             entries = [ok, entry("esc", tarfile.SYMTYPE, linkname="../" * 20 + host_dir.lstrip("/")),
                        entry("esc/evil", data=b"pwned\n")]
-            watch = [os.path.join(host_dir, "evil")]
+        elif case == "symlink-absolute":
+            entries = [ok, entry("esc", tarfile.SYMTYPE, linkname=host_dir),
+                       entry("esc/evil", data=b"pwned\n")]
         elif case == "hardlink":
             entries = [ok, entry("pw", tarfile.LNKTYPE, linkname="../../../../../../etc/passwd")]
-            watch = []
         else:
-            entries = []
-            watch = [host_file]
-        layer = write_layer(os.path.join(scratch, "layer.tar"), entries or [ok])
+            entries = [ok]
+        layer = write_layer(os.path.join(scratch, "layer.tar"), entries)
         archive = os.path.join(scratch, "evil.tar")
-        write_save_archive(archive, [layer], [f"evil{tag}:1"])
+        write_save_archive(archive, [layer], [ref])
         if case == "outer-dotdot":
             # an entry of the outer archive itself climbs out
             with tarfile.open(archive, "a") as tf:
@@ -554,43 +587,52 @@ def test_load_path_traversal(daemon, bystander, scratch, case):
                 info.size = 6
                 tf.addfile(info, io.BytesIO(b"pwned\n"))
         passwd = open("/etc/passwd", "rb").read()
-        err = _load_fails(daemon, archive)
-        assert any(w in err.lower() for w in ("escape", "outside", "breakout", "invalid")), err
+        r = daemon.cli("load", "-i", archive)
+        err = no_traceback(r.stderr)
+        # nothing on the host, whatever the outcome
         for p in watch:
             assert not os.path.lexists(p), f"{case}: {p} was written outside the layer"
         assert os.listdir(host_dir) == []
         assert open("/etc/passwd", "rb").read() == passwd
-        assert not glob.glob(os.path.join(daemon.data_root, "**", "evil"), recursive=True)
+        assert not _outside_layers(daemon, "evil")
+        assert not _outside_layers(daemon, os.path.basename(host_file))
+        # a clear refusal
+        assert r.returncode != 0, f"{case}: loaded: {r.stdout!r}"
+        assert "Loaded image" not in r.stdout.decode()
+        assert any(w in err.lower() for w in ("escape", "outside", "breakout", "invalid")), err
         assert_intact(daemon, before, bystander)
     finally:
+        daemon.cli("rmi", "-f", ref)
         shutil.rmtree(host_dir, ignore_errors=True)
-        for p in (host_file,):
-            if os.path.lexists(p):
-                os.unlink(p)
+        if os.path.lexists(host_file):
+            os.unlink(host_file)
 
 
-def test_load_symlink_absolute_write_through_stays_inside(daemon, bystander, scratch):
-    """An absolute symlink then a write through it: Docker accepts this (the
-    target is resolved inside the layer root); whatever barge decides, nothing
-    may land on the host."""
+def test_load_symlink_write_through_stays_inside(daemon, bystander, scratch):
+    """Symlinks (absolute and climbing) to a directory the layer itself holds,
+    then writes through them: Docker loads this, resolving each link inside
+    the layer root. The files land in the layer, never on the host."""
     tag = uuid.uuid4().hex[:8]
     host_dir = f"/tmp/barge-evil-{tag}"
     os.mkdir(host_dir)
-    ref = f"abslink{tag}:1"
+    ref = f"inlink{tag}:1"
     try:
-        entries = [entry("lnk", tarfile.SYMTYPE, linkname=host_dir),
-                   entry("lnk/evil", data=b"pwned\n")]
+        entries = [entry("tmp", tarfile.DIRTYPE), entry(host_dir.lstrip("/"), tarfile.DIRTYPE),
+                   entry("abs", tarfile.SYMTYPE, linkname=host_dir),
+                   entry("abs/evil", data=b"one\n"),
+                   entry("rel", tarfile.SYMTYPE, linkname="../" * 20 + host_dir.lstrip("/")),
+                   entry("rel/evil2", data=b"two\n")]
         layer = write_layer(os.path.join(scratch, "layer.tar"), entries)
-        archive = os.path.join(scratch, "abs.tar")
+        archive = os.path.join(scratch, "in.tar")
         write_save_archive(archive, [layer], [ref])
         r = daemon.cli("load", "-i", archive)
         no_traceback(r.stderr)
         assert os.listdir(host_dir) == [], "a write went through a symlink to the host"
-        if r.returncode == 0:
-            # resolved inside the layer: the file is in the image, under the link's target
-            layer_hits = glob.glob(os.path.join(daemon.data_root, "layers", "*", "diff",
-                                                host_dir.lstrip("/"), "evil"))
-            assert layer_hits, "loaded, but the file is nowhere in the layer"
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.decode() == f"Loaded image: {ref}\n"
+        diffs = glob.glob(os.path.join(daemon.data_root, "layers", "*", "diff", host_dir.lstrip("/")))
+        found = {n for d in diffs for n in os.listdir(d)}
+        assert {"evil", "evil2"} <= found, diffs
         assert_intact(daemon, None, bystander)
     finally:
         daemon.cli("rmi", "-f", ref)
@@ -814,8 +856,6 @@ def test_sigkill_during_layer_unpack(fresh_daemon, scratch):
         assert got is True, "the load finished before the kill; make the layer bigger"
         d.stop(signal.SIGKILL)
         out, err = loader.communicate(timeout=30)
-        assert loader.returncode != 0, "the load claimed success though the daemon died"
-        assert b"Traceback" not in err, err
     finally:
         if loader.poll() is None:
             loader.kill()
@@ -824,6 +864,11 @@ def test_sigkill_during_layer_unpack(fresh_daemon, scratch):
     d.start()
     _check_after_crash(d, before, "crashunpack:1", ctr)
     d.cli("rm", "-f", ctr)
+    # the client saw the daemon go away mid-answer: Docker's CLI says
+    # "unexpected EOF" and exits 1
+    assert b"Traceback" not in err, err
+    assert loader.returncode != 0, f"the load claimed success though the daemon died: {out!r} {err!r}"
+    assert err.strip(), "no error message"
 
 
 def test_sigkill_with_running_containers(fresh_daemon):

@@ -393,22 +393,35 @@ def test_absolute_names_are_relative_to_dest(dest: Path) -> None:
     assert os.lstat(dest / "abs/l").st_ino == os.lstat(dest / "abs/file").st_ino
 
 
+@pytest.mark.parametrize("link", ["ABS", "../../../../../ABS"])
+def test_writing_through_a_symlink_to_a_missing_dir_is_refused(tmp_path: Path, dest: Path, link: str) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    data = make_tar(info("evil", tarfile.SYMTYPE, linkname=link.replace("ABS", str(outside))),
+                    reg("evil/passwd", b"pwned"))
+    with pytest.raises(InvalidParameter, match="symbolic link"):
+        apply(data, dest)
+    assert list(outside.iterdir()) == []
+
+
 def test_writing_through_a_symlink_stays_inside(tmp_path: Path, dest: Path) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()
+    inside_path = str(outside).lstrip("/")
     data = make_tar(
+        info(inside_path, tarfile.DIRTYPE),
         info("evil", tarfile.SYMTYPE, linkname=str(outside)),
         reg("evil/passwd", b"pwned"),
         info("rel", tarfile.SYMTYPE, linkname="../../../../../" + str(outside)),
         reg("rel/shadow", b"pwned"),
-        info("rel2", tarfile.SYMTYPE, linkname="a/../../.."),
+        info("rel2", tarfile.SYMTYPE, linkname="../../.."),
         info("rel2/sub", tarfile.DIRTYPE),
     )
     apply(data, dest)
     assert list(outside.iterdir()) == []
     assert not (tmp_path / "sub").exists()
     # Resolved as if dest were "/", the way a chroot would.
-    inside = dest / str(outside).lstrip("/")
+    inside = dest / inside_path
     assert (inside / "passwd").read_bytes() == b"pwned"
     assert (inside / "shadow").read_bytes() == b"pwned"
     assert (dest / "sub").is_dir()

@@ -14,7 +14,7 @@ import h11
 from barge import __version__
 from barge.api.http import BodyReader, HijackResponse, Request, Response, StreamResponse
 from barge.api.router import MAX_VERSION, Router, split_version
-from barge.api.status import status_of
+from barge.api.status import message_of, status_of
 from barge.errdefs import BargeError
 
 log = logging.getLogger("barge.api")
@@ -141,7 +141,7 @@ class Server:
             raise
         except Exception as e:
             log.exception("handler failed: %s %s", ev.method, target)
-            await self._send_error(conn, 500, str(e) or e.__class__.__name__)
+            await self._send_error(conn, 500, message_of(e))
             return False
         if isinstance(result, HijackResponse):
             await self._hijack(conn, headers, result)

@@ -16,6 +16,14 @@ STATUS = (
 )
 
 
+def message_of(exc: BaseException) -> str:
+    """What the client sees: errors' own text; OS errors worded as Go's are."""
+    if isinstance(exc, OSError) and exc.strerror:
+        text = exc.strerror[0].lower() + exc.strerror[1:]
+        return f"{exc.filename}: {text}" if exc.filename else text
+    return str(exc) or exc.__class__.__name__
+
+
 def status_of(exc: BaseException) -> int:
     for cls, code in STATUS:
         if isinstance(exc, cls):

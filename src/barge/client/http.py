@@ -43,35 +43,44 @@ class Response:
         self._done = status in (204, 304) or self._left == 0
 
     def read_chunk(self, n: int = 65536) -> bytes:
-        """The next piece of the body; b"" at its end."""
+        """The next piece of the body; b"" at its end. A body cut short
+        (the daemon died mid-answer) raises ConnectError("unexpected EOF")."""
         if self._done:
             return b""
         if self._chunked:
-            if self._chunk_left == 0:
-                line = self.rfile.readline()
-                size = int(line.split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    self._done = True
-                    return b""
-                self._chunk_left = size
-            data = self.rfile.read1(min(n, self._chunk_left)) if hasattr(self.rfile, "read1") else self.rfile.read(min(n, self._chunk_left))
-            self._chunk_left -= len(data)
-            if self._chunk_left == 0:
-                self.rfile.readline()
-            if not data:
-                self._done = True
-            return data
+            return self._read_chunked(n)
+        data = self.rfile.read1(n if self._left is None else min(n, self._left))
         if self._left is not None:
-            data = self.rfile.read1(min(n, self._left))
             self._left -= len(data)
-            if self._left <= 0 or not data:
+            if not data and self._left > 0:
+                raise ConnectError("unexpected EOF")
+            if self._left <= 0:
                 self._done = True
-            return data
-        data = self.rfile.read1(n)
         if not data:
             self._done = True
+        return data
+
+    def _read_chunked(self, n: int) -> bytes:
+        if self._chunk_left == 0:
+            line = self.rfile.readline()
+            if not line.endswith(b"\n"):
+                raise ConnectError("unexpected EOF")
+            try:
+                size = int(line.split(b";")[0].strip(), 16)
+            except ValueError:
+                raise ConnectError(f"malformed chunk size: {line[:40]!r}") from None
+            if size == 0:
+                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass
+                self._done = True
+                return b""
+            self._chunk_left = size
+        data = self.rfile.read1(min(n, self._chunk_left))
+        if not data:
+            raise ConnectError("unexpected EOF")
+        self._chunk_left -= len(data)
+        if self._chunk_left == 0 and not self.rfile.readline().endswith(b"\n"):
+            raise ConnectError("unexpected EOF")
         return data
 
     def iter_chunks(self, n: int = 65536) -> Iterator[bytes]:

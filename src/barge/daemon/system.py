@@ -18,7 +18,8 @@ def version() -> dict:
            "Arch": _arch(), "KernelVersion": kernel, "BuildTime": "", "Experimental": False}
     return {"Platform": {"Name": "barge"},
             "Components": [{"Name": "Engine", "Version": __version__,
-                            "Details": {k: str(v) for k, v in ver.items() if k != "Version"}}],
+                            "Details": {k: str(v).lower() if isinstance(v, bool) else str(v)
+                                        for k, v in ver.items() if k != "Version"}}],
             **ver}
 
 

@@ -13,6 +13,45 @@ LOG_DRIVERS = ("json-file", "local", "none", "k8s-file")
 NETWORK_MODES = ("default", "bridge", "none", "host")
 
 
+_FIELD_TYPES = {
+    "Image": str, "Hostname": str, "Domainname": str, "User": str, "WorkingDir": str,
+    "StopSignal": str, "Tty": bool, "OpenStdin": bool, "StdinOnce": bool, "AttachStdin": bool,
+    "AttachStdout": bool, "AttachStderr": bool, "Env": list, "Labels": dict, "ExposedPorts": dict,
+    "Volumes": dict, "HostConfig": dict, "NetworkingConfig": dict, "StopTimeout": int,
+    "Healthcheck": dict,
+}
+_GO_TYPES = {str: "string", bool: "bool", list: "[]string", dict: "map[string]string", int: "int"}
+_JSON_KIND = {str: "string", bool: "bool", int: "number", float: "number", list: "array", dict: "object"}
+
+
+def check_body(body) -> dict:
+    """Reject what Go's json.Unmarshal would refuse for a ContainerCreate body."""
+    if body is None:
+        raise InvalidParameter("Config cannot be empty in order to create a container")
+    if not isinstance(body, dict):
+        raise InvalidParameter(f"json: cannot unmarshal {_JSON_KIND.get(type(body), 'value')} into Go value "
+                               "of type container.CreateRequest")
+    for key, typ in _FIELD_TYPES.items():
+        v = body.get(key)
+        if v is None:
+            continue
+        if not isinstance(v, typ) or (typ is int and isinstance(v, bool)):
+            raise InvalidParameter(f"json: cannot unmarshal {_JSON_KIND.get(type(v), 'value')} into Go struct "
+                                   f"field CreateRequest.{key} of type {_GO_TYPES[typ]}")
+    for key in ("Cmd", "Entrypoint"):
+        v = body.get(key)
+        if v is not None and not isinstance(v, str) and not (
+                isinstance(v, list) and all(isinstance(x, str) for x in v)):
+            raise InvalidParameter(f"json: cannot unmarshal {_JSON_KIND.get(type(v), 'value')} into Go struct "
+                                   f"field CreateRequest.{key} of type []string")
+    for key in ("Env",):
+        if any(not isinstance(x, str) for x in body.get(key) or []):
+            raise InvalidParameter(f"json: cannot unmarshal value into Go struct field CreateRequest.{key} of type string")
+    if any(not isinstance(v, str) for v in (body.get("Labels") or {}).values()):
+        raise InvalidParameter("json: cannot unmarshal value into Go struct field CreateRequest.Labels of type string")
+    return body
+
+
 def merge_env(image_env: list[str], user_env: list[str]) -> list[str]:
     """Image env first, user values replace same-named keys (Docker's order)."""
     out: dict[str, str] = {}

@@ -138,23 +138,33 @@ class ImageStore:
         rows = self.meta.query("SELECT image_id FROM tags WHERE ref=?", (reference.normalize(ref),))
         return rows[0][0] if rows else None
 
-    def delete(self, image_id: str) -> list[str]:
-        """Remove an image record and the layers no other image uses; return deleted chain ids."""
-        img = self.get_by_id(image_id)
+    def delete(self, image_id: str, keep: set[str] = frozenset()) -> list[str]:
+        """Remove an image record, then the layers nothing uses any more (`keep`:
+        chain ids containers still run on); return the deleted chain ids, top first."""
+        self.get_by_id(image_id)
         with self.meta.tx() as db:
             db.execute("DELETE FROM tags WHERE image_id=?", (image_id,))
             db.execute("DELETE FROM digests WHERE image_id=?", (image_id,))
             db.execute("DELETE FROM images WHERE id=?", (image_id,))
         self.content.delete(image_id)
-        in_use = set()
+        return self.gc_layers(keep)
+
+    def gc_layers(self, keep: set[str] = frozenset()) -> list[str]:
+        """Delete layers no image names and no container (`keep`) runs on."""
+        in_use = set(keep)
         for other in self.ids():
             in_use.update(self.get_by_id(other).chain_ids)
+        # a layer's parents are in use when it is, so delete children first
+        unused = [c for c in self.layers.all_chain_ids() if c not in in_use]
+        depth = {c: self.layers.depth(c) for c in unused}
         deleted = []
-        for c in reversed(img.chain_ids):
-            if c not in in_use and self.layers.exists(c):
-                self.layers.delete(c)
-                deleted.append(c)
+        for c in sorted(unused, key=lambda c: -depth[c]):
+            self.layers.delete(c)
+            deleted.append(c)
         return deleted
+
+    def chains_of_lowerdirs(self, lowerdirs: list[str]) -> set[str]:
+        return {c for d in lowerdirs if (c := self.layers.chain_of_link(d))}
 
     def lowerdirs(self, img: Image) -> list[str]:
         """Overlay lower dirs, topmost first."""

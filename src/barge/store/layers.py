@@ -118,6 +118,19 @@ class LayerStore:
                        (chain, diff_id, parent, blob, tar_size, size, link))
         return self.get(chain)
 
+    def depth(self, chain: str) -> int:
+        n = 0
+        parent = self.get(chain).parent
+        while parent:
+            n += 1
+            rows = self.meta.query("SELECT parent FROM layers WHERE chain_id=?", (parent,))
+            parent = rows[0][0] if rows else None
+        return n
+
+    def chain_of_link(self, path: str) -> str | None:
+        rows = self.meta.query("SELECT chain_id FROM layers WHERE link=?", (os.path.basename(path),))
+        return rows[0][0] if rows else None
+
     def all_chain_ids(self) -> list[str]:
         return [r[0] for r in self.meta.query("SELECT chain_id FROM layers")]
 

@@ -100,7 +100,16 @@ class RootResolver:
                     if len(stack) > 1:
                         os.close(stack.pop())
                     continue
-                target = self._step(stack[-1], name, create)
+                # past a symlink nothing is created: like Docker, writing
+                # through a link to a directory the layer lacks is an error
+                try:
+                    target = self._step(stack[-1], name, create and links == 0)
+                except FileNotFoundError:
+                    if create and links:
+                        raise InvalidParameter(
+                            "invalid tar entry: it writes through a symbolic link to a directory "
+                            "the layer does not contain") from None
+                    raise
                 if isinstance(target, int):
                     stack.append(target)
                     continue

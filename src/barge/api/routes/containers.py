@@ -18,7 +18,7 @@ def routes(d: Daemon):
             filters=filters.parse(req.param("filters"))))
 
     async def create(req: Request):
-        body = await req.json()
+        body = await _create_body(req)
         c = await d.containers.create(body, req.param("name"))
         return json_response({"Id": c.id, "Warnings": []}, 201)
 
@@ -103,6 +103,16 @@ def routes(d: Daemon):
         ("POST", "/containers/{id}/resize", resize),
         ("GET", "/containers/{id}/export", export),
     ]
+
+
+async def _create_body(req: Request):
+    raw = await req.body.read_all()
+    if not raw.strip():
+        raise InvalidParameter("Config cannot be empty in order to create a container")
+    try:
+        return json.loads(raw)
+    except ValueError as e:
+        raise InvalidParameter(f"invalid JSON: {e}") from None
 
 
 def _ts(v: str | None) -> float:

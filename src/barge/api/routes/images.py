@@ -5,7 +5,8 @@ import json
 
 from barge.api.http import Request, Response, StreamResponse, json_response
 from barge.daemon.app import Daemon
-from barge.errdefs import BargeError, NotImplementedErr
+from barge.api.status import message_of
+from barge.errdefs import NotImplementedErr
 from barge.spec import filters
 
 
@@ -49,8 +50,9 @@ def routes(d: Daemon):
                                                        req.param("tag") or "", changes,
                                                        req.param("message") or "")
                 yield _jsonl({"status": image_id})
-            except BargeError as e:
-                yield _jsonl({"errorDetail": {"message": str(e)}, "error": str(e)})
+            except Exception as e:   # headers are sent: report it in the stream, as Docker does
+                msg = message_of(e)
+                yield _jsonl({"errorDetail": {"message": msg}, "error": msg})
         return StreamResponse(body())
 
     async def load(req: Request):
@@ -60,8 +62,9 @@ def routes(d: Daemon):
             try:
                 for line in await d.images.load(req.body):
                     yield _jsonl({"stream": line + "\n"})
-            except BargeError as e:
-                yield _jsonl({"errorDetail": {"message": str(e)}, "error": str(e)})
+            except Exception as e:   # headers are sent: report it in the stream, as Docker does
+                msg = message_of(e)
+                yield _jsonl({"errorDetail": {"message": msg}, "error": msg})
         del quiet
         return StreamResponse(body())
 

@@ -16,6 +16,7 @@ from barge.spec.framing import frame
 
 CONMON_STDOUT, CONMON_STDERR = 2, 3
 RECV = 8193
+STDIN_PACKET = 8192
 
 
 def _connect(path: str) -> socket.socket:
@@ -107,7 +108,9 @@ class AttachSession:
         loop = asyncio.get_running_loop()
         try:
             while True:
-                data = await self.reader.read(65536)
+                # conmon reads its attach socket (SOCK_SEQPACKET) in small
+                # buffers and drops the rest of a bigger packet
+                data = await self.reader.read(STDIN_PACKET)
                 if not data:
                     break
                 await loop.sock_sendall(self._sock, data)

@@ -22,8 +22,7 @@ def _with_log_defaults(body: dict, hc: dict, ctx: Ctx) -> None:
 
 
 async def create(ctx: Ctx, body: dict, name: str | None) -> Container:
-    if not isinstance(body, dict):
-        raise InvalidParameter("invalid JSON: body must be an object")
+    apiconv.check_body(body)
     image_ref = body.get("Image") or ""
     if not image_ref:
         raise InvalidParameter("Config cannot be empty in order to create a container")

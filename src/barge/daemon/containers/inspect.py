@@ -1,7 +1,6 @@
 """Containers as the API shows them: `inspect` (ContainerJSON) and `ps` (ContainerSummary)."""
 from __future__ import annotations
 
-import shlex
 import time
 
 from barge.daemon.container import Container
@@ -89,7 +88,7 @@ def summary(c: Container, image_name: str) -> dict:
     mode = c.host_config.get("NetworkMode") or "default"
     return {
         "Id": c.id, "Names": ["/" + c.name], "Image": image_name, "ImageID": c.image_id,
-        "Command": " ".join(shlex.quote(a) for a in [path] + args) if path else "", "Created": clock.unix(c.created), "Ports": [],
+        "Command": " ".join([path] + [f"'{a}'" if " " in a else a for a in args]) if path else "", "Created": clock.unix(c.created), "Ports": [],
         "Labels": c.config.get("Labels") or {}, "State": c.state.status, "Status": human_status(c),
         "HostConfig": {"NetworkMode": mode},
         "NetworkSettings": {"Networks": {mode: _endpoint()} if mode not in ("default", "bridge") else {}},

@@ -1,6 +1,8 @@
 """`ps`: list containers with Docker's filters."""
 from __future__ import annotations
 
+import re
+
 from barge.daemon.container import Container
 from barge.daemon.containers.context import Ctx
 from barge.daemon.containers.inspect import summary
@@ -24,7 +26,7 @@ def _matches(ctx: Ctx, c: Container, filters: dict[str, list[str]], images: dict
             continue
         if key == "id" and not any(c.id.startswith(v) for v in values):
             return False
-        if key == "name" and not any(v.lstrip("/") in c.name for v in values):
+        if key == "name" and not any(_name_match(v, c.name) for v in values):
             return False
         if key == "label" and not all(_label_match(c, v) for v in values):
             return False
@@ -40,6 +42,15 @@ def _matches(ctx: Ctx, c: Container, filters: dict[str, list[str]], images: dict
         if key == "ancestor" and not any(_ancestor(ctx, c, v, images) for v in values):
             return False
     return True
+
+
+def _name_match(pattern: str, name: str) -> bool:
+    """Docker matches names as unanchored regular expressions, with and without the '/'."""
+    try:
+        rx = re.compile(pattern)
+    except re.error as e:
+        raise InvalidParameter(f"error parsing regexp: {e}") from None
+    return bool(rx.search("/" + name) or rx.search(name))
 
 
 def _ancestor(ctx: Ctx, c: Container, ref: str, images: dict) -> bool:

@@ -35,5 +35,8 @@ async def destroy(ctx: Ctx, c: Container) -> None:
         await loop.run_in_executor(ctx.pool, sysmount.unmount, c.rootfs)
         await loop.run_in_executor(ctx.pool, shutil.rmtree, c.dir, True)
         ctx.registry.remove(c)
+        if c.image_id not in ctx.store.images.ids():   # its image was force-removed earlier
+            from barge.daemon.images.remove import container_layers
+            await loop.run_in_executor(ctx.pool, ctx.store.images.gc_layers, container_layers(ctx))
     ctx.event(c, "destroy")
     await ctx.registry.notify()

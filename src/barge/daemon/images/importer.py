@@ -18,8 +18,7 @@ def image_config(diff_id: str, changes: list[str], message: str, source: str) ->
         "history": [history],
         "rootfs": {"type": "layers", "diff_ids": [diff_id]},
     }
-    if message:
-        cfg["comment"] = message
+    cfg["comment"] = history["comment"]
     return json.dumps(cfg, separators=(",", ":")).encode()
 
 

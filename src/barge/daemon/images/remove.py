@@ -24,7 +24,7 @@ async def remove(ctx: Ctx, ref: str, force: bool = False, prune: bool = True) ->
     img = ctx.store.images.resolve(ref)
     users = _users(ctx, img.id)
     by_name = _is_name(ref, img)
-    if by_name and (len(img.repo_tags) > 1 or (force and users)):
+    if by_name and len(img.repo_tags) > 1:
         return [_untag(ctx, img, reference.normalize(ref))]
     running = [c for c in users if c.state.running]
     if running:
@@ -40,9 +40,14 @@ async def remove(ctx: Ctx, ref: str, force: bool = False, prune: bool = True) ->
     if not by_name and len(img.repo_tags) > 1 and not force:
         raise Conflict(f"conflict: unable to delete {ids.short(img.id)} (must be forced) - image is "
                        "referenced in multiple repositories")
-    if users:   # forced, stopped users: keep the layers they run on, drop the names
-        return [_untag(ctx, img, t) for t in list(img.repo_tags)]
     return await _delete(ctx, img)
+
+
+def container_layers(ctx: Ctx) -> set[str]:
+    keep: set[str] = set()
+    for c in ctx.registry.all():
+        keep |= ctx.store.images.chains_of_lowerdirs(c.lower_dirs)
+    return keep
 
 
 def _what(ref: str, img: Image, by_name: bool) -> str:
@@ -58,7 +63,8 @@ def _untag(ctx: Ctx, img: Image, tag: str) -> dict:
 async def _delete(ctx: Ctx, img: Image) -> list[dict]:
     out = [_untag(ctx, img, t) for t in img.repo_tags]
     out += [{"Untagged": d} for d in img.repo_digests]
-    layers = await asyncio.get_running_loop().run_in_executor(ctx.pool, ctx.store.images.delete, img.id)
+    keep = container_layers(ctx)     # stopped containers of a forced delete keep running on them
+    layers = await asyncio.get_running_loop().run_in_executor(ctx.pool, ctx.store.images.delete, img.id, keep)
     out.append({"Deleted": img.id})
     out += [{"Deleted": c} for c in layers]
     ctx.events.publish("image", "delete", img.id, {"name": img.id})
