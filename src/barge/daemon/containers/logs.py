@@ -5,7 +5,7 @@ import asyncio
 import os
 import time
 from dataclasses import dataclass
-from typing import AsyncIterator
+from typing import AsyncIterator, Iterator
 
 from barge.daemon.container import Container
 from barge.daemon.containers import logfile
@@ -63,6 +63,19 @@ def _details(c: Container) -> bytes:
     return (",".join(parts) + " ").encode()
 
 
+def _batches(lines, o: LogOptions, tty: bool, details: bytes) -> Iterator[bytes]:
+    """Wanted lines, encoded and joined into chunks of about BATCH bytes."""
+    buf = bytearray()
+    for ll in lines:
+        if _wanted(ll, o):
+            buf += _encode(ll, o, tty, details)
+            if len(buf) >= BATCH:
+                yield bytes(buf)
+                buf.clear()
+    if buf:
+        yield bytes(buf)
+
+
 async def stream(ctx: Ctx, c: Container, o: LogOptions) -> AsyncIterator[bytes]:
     tty = bool(c.config.get("Tty"))
     details = _details(c) if o.details else b""
@@ -70,15 +83,8 @@ async def stream(ctx: Ctx, c: Container, o: LogOptions) -> AsyncIterator[bytes]:
         return
     cur = logfile.open_current(c.log_path)
     try:
-        buf = bytearray()
-        for ll in logfile.read_all(c.log_path, cur, o.tail):
-            if _wanted(ll, o):
-                buf += _encode(ll, o, tty, details)
-                if len(buf) >= BATCH:
-                    yield bytes(buf)
-                    buf.clear()
-        if buf:
-            yield bytes(buf)
+        for chunk in _batches(logfile.read_all(c.log_path, cur, o.tail), o, tty, details):
+            yield chunk
         if o.follow and c.state.running:
             if cur is None:
                 cur = _open_created(c.log_path)
@@ -94,15 +100,11 @@ async def _follow(ctx: Ctx, c: Container, o: LogOptions, tty: bool, details: byt
     opened = []   # files this function opened and must close
     try:
         while True:
-            buf = bytearray()
-            for ll in logfile.iter_file(f):
-                if _wanted(ll, o):
-                    buf += _encode(ll, o, tty, details)
-                    if len(buf) >= BATCH:
-                        yield bytes(buf)
-                        buf.clear()
-            if buf:
-                yield bytes(buf)
+            got = False
+            for chunk in _batches(logfile.iter_file(f), o, tty, details):
+                got = True
+                yield chunk
+            if got:
                 continue
             if _rotated(f, c.log_path):
                 f = _open_created(c.log_path)
