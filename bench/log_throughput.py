@@ -179,6 +179,13 @@ def run(env: Env, runs: int = 10) -> dict:
           f"max {returned['max'] / MiB:.1f} MiB of {TOTAL / MiB:.0f} MiB written; stderr bytes "
           f"{sum(c['stderr_bytes'] for c in counts)}; whole lines in every run: "
           f"{all(c['whole_lines'] for c in counts)}; exit codes {sorted(set(codes))}")
+    bad = [c["first_mismatch_at"] / MiB for c in counts if c["first_mismatch_at"] >= 0]
+    if bad:
+        print(f"  malformed output    {len(bad)} of {len(counts)} runs: a line broken at ~{min(bad):.0f}..{max(bad):.0f} MiB "
+              f"into the output (records lost mid-line)")
+    largest = [max((d.get("files") or {"": 0}).values()) for d in disks]
+    print(f"  largest log file    median {stats(largest)['median'] / 1e6:.1f} MB, max {max(largest) / 1e6:.1f} MB "
+          f"(max-size 20 MB); files per container max {max(len(d.get('files', {})) for d in disks)}")
     if integ.get("disk", {}).get("files"):
         files = ", ".join(f"{k}={v / 1e6:.1f}MB" for k, v in integ["disk"]["files"].items())
     else:
@@ -191,5 +198,6 @@ def run(env: Env, runs: int = 10) -> dict:
     return {"bytes_written": TOTAL, "line_bytes": len(LINE), "runs": runs,
             "exit_stats_s": est, "exit_samples_s": exit_s, "exit_codes": codes, "exit_pass": exit_ok,
             "logs_stats_s": lst, "logs_samples_s": logs_s, "logs_rate_stats_mibs": rst, "logs_pass": logs_ok,
-            "logs_returned_bytes_stats": returned, "counts": counts, "disk": disks, "numbered_run": integ,
+            "logs_returned_bytes_stats": returned, "counts": counts, "largest_log_file_bytes": largest,
+            "disk": disks, "numbered_run": integ,
             "target_exit_s": TARGET_EXIT_S, "target_logs_mibs": TARGET_LOGS_MIBS}

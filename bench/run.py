@@ -81,8 +81,8 @@ def summary(res: dict) -> list[tuple]:
                          f"{r['median']:.0f} MiB/s ({t['median'] * 1000:.0f} ms for {b['median'] / 2**20:.1f} MiB returned)",
                          ">= 50 MiB/s", lg["logs_pass"]))
         nr = lg.get("numbered_run", {})
-        rows.append(_row("logs kept of 100 MiB (numbered run)",
-                         f"{nr.get('lines', 0) * 100 / 2**20:.1f} MiB, {nr.get('missing_lines_inside', 0)} lines missing inside",
+        rows.append(_row("logs integrity (numbered lines)",
+                         f"{nr.get('lines', 0) * 100 / 2**20:.1f} MiB kept, {nr.get('missing_lines_inside', 0)} lines lost inside",
                          "last ~100 MB on disk, no gaps", nr.get("missing_lines_inside", 1) == 0))
     mem = res.get("memory")
     if mem and "per_container_kb" in mem:

@@ -69,6 +69,7 @@ class Server:
     def __init__(self, router: Router) -> None:
         self.router = router
         self._servers: list[asyncio.AbstractServer] = []
+        self._unix_paths: list[str] = []
 
     async def listen(self, host: str) -> None:
         if host.startswith("unix://"):
@@ -78,6 +79,7 @@ class Server:
                 os.unlink(path)
             srv = await asyncio.start_unix_server(self._handle, path=path, limit=READ_SIZE)
             os.chmod(path, 0o660)
+            self._unix_paths.append(path)
         elif host.startswith("tcp://"):
             hostport = host[len("tcp://"):]
             h, _, p = hostport.rpartition(":")
@@ -91,6 +93,11 @@ class Server:
             s.close()
         for s in self._servers:
             await s.wait_closed()
+        for path in self._unix_paths:
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         conn = _Conn(reader, writer)

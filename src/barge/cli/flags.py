@@ -17,7 +17,6 @@ Stdlib only: the CLI imports this on every start.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from barge.errdefs import BargeError
@@ -56,7 +55,6 @@ class ArgCountError(FlagError):
         self.hint = hint                 # "See" or "Run", as docker words it
 
 
-@dataclass(frozen=True)
 class Flag:
     """One option. `default=None` means the kind's zero value.
 
@@ -64,28 +62,34 @@ class Flag:
     barge error whose text follows "invalid argument ... flag: "; for list
     and map flags it applies to each occurrence (a map's parser returns a
     (key, value) pair; without one, "k=v" splits at the first "=").
+
+    A plain class, not a dataclass: `barge` must start fast and importing
+    dataclasses costs more than the rest of the parser.
     """
-    name: str
-    short: str | None = None
-    kind: str = "string"
-    default: Any = None
-    help: str = ""
-    hidden: bool = False
-    deprecated: str = field(default="", kw_only=True)        # "use --timeout instead"
-    short_deprecated: str = field(default="", kw_only=True)  # "use --help"
-    no_opt_value: str | None = field(default=None, kw_only=True)  # value of a bare --flag
-    type_name: str | None = field(default=None, kw_only=True)     # help's type word
-    default_text: str | None = field(default=None, kw_only=True)  # help's "(default ...)"
-    parser: Callable[[str], Any] | None = field(default=None, kw_only=True, compare=False)
+    __slots__ = ("name", "short", "kind", "default", "help", "hidden", "deprecated",
+                 "short_deprecated", "no_opt_value", "type_name", "default_text", "parser")
 
-    def __post_init__(self) -> None:
-        if self.kind not in _TYPE_WORDS:
-            raise ValueError(f"flag --{self.name}: unknown kind {self.kind!r}")
-        if self.short is not None and len(self.short) != 1:
-            raise ValueError(f"flag --{self.name}: shorthand must be one character")
+    def __init__(self, name: str, short: str | None = None, kind: str = "string", default: Any = None,
+                 help: str = "", hidden: bool = False, *, deprecated: str = "",
+                 short_deprecated: str = "", no_opt_value: str | None = None,
+                 type_name: str | None = None, default_text: str | None = None,
+                 parser: Callable[[str], Any] | None = None) -> None:
+        if kind not in _TYPE_WORDS:
+            raise ValueError(f"flag --{name}: unknown kind {kind!r}")
+        if short is not None and len(short) != 1:
+            raise ValueError(f"flag --{name}: shorthand must be one character")
+        self.name, self.short, self.kind, self.default = name, short, kind, default
+        self.help, self.hidden, self.deprecated = help, hidden, deprecated
+        self.short_deprecated = short_deprecated      # "use --help"
+        self.no_opt_value = no_opt_value              # value of a bare --flag
+        self.type_name = type_name                    # help's type word
+        self.default_text = default_text              # help's "(default ...)"
+        self.parser = parser
+
+    def __repr__(self) -> str:
+        return f"Flag({self.name!r}, {self.short!r}, {self.kind!r})"
 
 
-@dataclass(frozen=True)
 class Command:
     """A leaf command.
 
@@ -95,36 +99,32 @@ class Command:
     the paths the help's "Aliases:" line lists, in order, e.g.
     ("container run", "run"). `max_args=None` means no upper bound.
     """
-    name: str
-    usage: str = ""
-    short_help: str = ""
-    flags: tuple[Flag, ...] | list[Flag] = ()
-    interspersed: bool = True
-    min_args: int = 0
-    max_args: int | None = None
-    exact_args: int | None = None
-    aliases: tuple[str, ...] = ()
-    long_help: str = ""
-    examples: str = ""
+    __slots__ = ("name", "usage", "short_help", "flags", "interspersed", "min_args", "max_args",
+                 "exact_args", "aliases", "long_help", "examples")
 
-    def __post_init__(self) -> None:
-        if self.exact_args is not None:
-            object.__setattr__(self, "min_args", self.exact_args)
-            object.__setattr__(self, "max_args", self.exact_args)
+    def __init__(self, name: str, usage: str = "", short_help: str = "",
+                 flags: tuple[Flag, ...] | list[Flag] = (), interspersed: bool = True,
+                 min_args: int = 0, max_args: int | None = None, exact_args: int | None = None,
+                 aliases: tuple[str, ...] = (), long_help: str = "", examples: str = "") -> None:
+        self.name, self.usage, self.short_help, self.flags = name, usage, short_help, flags
+        self.interspersed, self.min_args, self.max_args = interspersed, min_args, max_args
+        self.exact_args, self.aliases, self.long_help, self.examples = exact_args, aliases, long_help, examples
+        if exact_args is not None:
+            self.min_args = self.max_args = exact_args
         _check_unique(self)
 
 
-@dataclass
 class Parsed:
     """`opts` holds every flag (defaults filled in), keyed by long name;
     `set` names the flags given on the command line. `help` asks for help
     (no argument-count check was made); `warnings` are pflag's deprecation
     notices, which docker prints to stdout."""
-    opts: dict[str, Any]
-    args: list[str]
-    set: frozenset[str] = frozenset()
-    help: bool = False
-    warnings: list[str] = field(default_factory=list)
+    __slots__ = ("opts", "args", "set", "help", "warnings")
+
+    def __init__(self, opts: dict[str, Any], args: list[str], set: frozenset[str] = frozenset(),
+                 help: bool = False, warnings: list[str] | None = None) -> None:
+        self.opts, self.args, self.set, self.help = opts, args, set, help
+        self.warnings = warnings if warnings is not None else []
 
 
 # docker's root command adds a hidden --help with a deprecated -h shorthand;
@@ -144,10 +144,11 @@ def _check_unique(cmd: Command) -> None:
             shorts.add(flag.short)
 
 
-@dataclass
 class _Table:
-    long: dict[str, Flag]
-    short: dict[str, Flag]
+    __slots__ = ("long", "short")
+
+    def __init__(self, long: dict[str, Flag], short: dict[str, Flag]) -> None:
+        self.long, self.short = long, short
 
     @classmethod
     def of(cls, cmd: Command) -> _Table:
@@ -159,12 +160,14 @@ class _Table:
         return cls(long, short)
 
 
-@dataclass
 class _State:
-    values: dict[str, Any]
-    given: set[str] = field(default_factory=set)
-    help: bool = False
-    warnings: list[str] = field(default_factory=list)
+    __slots__ = ("values", "given", "help", "warnings")
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.values = values
+        self.given: set[str] = set()
+        self.help = False
+        self.warnings: list[str] = []
 
 
 # ---------------------------------------------------------------- parsing

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-from dataclasses import dataclass
 from typing import Iterable, Iterator
 from urllib.parse import quote, urlencode
 
@@ -117,10 +116,12 @@ class Response:
             pass
 
 
-@dataclass
 class Endpoint:
-    kind: str      # unix | tcp
-    address: object
+    __slots__ = ("kind", "address")
+
+    def __init__(self, kind: str, address) -> None:
+        self.kind = kind          # unix | tcp
+        self.address = address
 
 
 def parse_host(host: str) -> Endpoint:

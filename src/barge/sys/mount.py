@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 
 from barge.errdefs import System
@@ -12,7 +11,8 @@ _PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 def _libc():
-    return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    # dlopen of the already-loaded libc is cheap; find_library would run ldconfig each time
+    return ctypes.CDLL("libc.so.6", use_errno=True)
 
 
 def mount(source: str, target: str, fstype: str, flags: int = 0, data: str = "") -> None:

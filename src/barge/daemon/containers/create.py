@@ -6,6 +6,7 @@ import shutil
 
 from barge.daemon.container import Container, State
 from barge.daemon.containers.context import Ctx
+from barge.daemon.containers.start import log_limits
 from barge.errdefs import InvalidParameter
 from barge.oci.spec import parse_security_opts, tweak_capabilities
 from barge.spec import apiconv, clock, ids
@@ -54,6 +55,14 @@ async def create(ctx: Ctx, body: dict, name: str | None) -> Container:
     return c
 
 
+LOG_OPTS = {
+    "json-file": ("max-size", "max-file", "labels", "labels-regex", "env", "env-regex", "compress", "tag"),
+    "local": ("max-size", "max-file", "compress"),
+    "k8s-file": ("max-size", "max-file"),
+    "none": (),
+}
+
+
 def _copy_root_attrs(lower: str, upper: str) -> None:
     """The merged root takes the upper dir's mode and owner: make them the image's."""
     st = os.stat(lower)
@@ -65,6 +74,11 @@ def validate(ctx: Ctx, spec: ContainerSpec) -> None:
     """Fail at create, as Docker does, on what would fail at start."""
     tweak_capabilities(spec.cap_add, spec.cap_drop, spec.privileged, ctx.facts.capabilities)
     parse_security_opts(spec.security_opt)
+    allowed = LOG_OPTS.get(spec.log_config.type, ())
+    for key in spec.log_config.config:
+        if key not in allowed:
+            raise InvalidParameter(f"unknown log opt '{key}' for {spec.log_config.type} log driver")
+    log_limits(spec.log_config.config)
 
 
 def _generate_name(ctx: Ctx) -> str:

@@ -11,7 +11,7 @@ from barge.daemon.containers.service import _write_ctl
 from barge.daemon.containers.start import log_limits
 
 log = logging.getLogger("barge.logrotate")
-INTERVAL = 0.2
+INTERVAL = 0.05   # a file overshoots max-size by at most what is written in this time
 
 
 def rotate(path: str, max_file: int) -> None:
@@ -46,7 +46,7 @@ class LogRotator:
                 if not c.state.running or not c.log_path:
                     continue
                 try:
-                    size, files = log_limits(c.spec)
+                    size, files = log_limits(c.host_config["LogConfig"]["Config"])
                     if size > 0 and os.path.getsize(c.log_path) >= size:
                         rotate(c.log_path, files)
                         _write_ctl(c.path("ctl"), "2 0 0\n")

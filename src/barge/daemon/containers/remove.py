@@ -28,11 +28,13 @@ async def destroy(ctx: Ctx, c: Container) -> None:
     async with ctx.registry.lock(c.id):
         if not ctx.registry.exists(c.id):
             return
+        cleaned = c.state.status in ("exited", "created")   # record_exit deleted and unmounted
         c.state.status = "removing"
         c.save()
-        await ctx.runc.delete(c.id, force=True)
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(ctx.pool, sysmount.unmount, c.rootfs)
+        if not cleaned:
+            await ctx.runc.delete(c.id, force=True)
+            await loop.run_in_executor(ctx.pool, sysmount.unmount, c.rootfs)
         await loop.run_in_executor(ctx.pool, shutil.rmtree, c.dir, True)
         ctx.registry.remove(c)
         if c.image_id not in ctx.store.images.ids():   # its image was force-removed earlier

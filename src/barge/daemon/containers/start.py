@@ -156,9 +156,8 @@ def _read_host(path: str) -> str:
         return ""
 
 
-def log_limits(spec: ContainerSpec) -> tuple[int, int]:
-    """(max-size bytes, max-file) with rotation on by default."""
-    cfg = spec.log_config.config
+def log_limits(cfg: dict[str, str]) -> tuple[int, int]:
+    """(max-size bytes, max-file) from log options, with rotation on by default."""
     size = parse_size(cfg["max-size"]) if cfg.get("max-size") else DEFAULT_LOG_MAX_SIZE
     try:
         files = int(cfg.get("max-file") or DEFAULT_LOG_MAX_FILE)
@@ -169,13 +168,14 @@ def log_limits(spec: ContainerSpec) -> tuple[int, int]:
 
 def conmon_options(ctx: Ctx, c: Container, spec: ContainerSpec) -> conmon.ConmonOptions:
     os.makedirs(c.path("userdata"), exist_ok=True)
-    size, files = log_limits(spec)
+    log_limits(spec.log_config.config)   # reject bad log options before starting
     return conmon.ConmonOptions(
         cid=c.id, name=c.name, bundle=c.dir, runtime=ctx.runc.binary, runtime_root=ctx.runc.root,
         log_path=c.log_path or None,
-        # conmon truncates at this size; the daemon rotates well before (see logrotate.py),
-        # so this only bounds disk use while barged is down.
-        log_size_max=size * files if size > 0 else -1,
+        # No limit for conmon: it counts bytes over its whole life and truncates the
+        # live file at the limit, whatever was rotated meanwhile (data loss). The
+        # daemon rotates instead (logrotate.py).
+        log_size_max=-1,
         exit_dir=ctx.cfg.exit_dir, persist_dir=c.path("userdata"), socket_dir=ctx.cfg.socket_dir,
         pidfile=c.path("pid"), conmon_pidfile=c.path("conmon.pid"), conmon_log=c.path("conmon.log"),
         tty=spec.tty, stdin=spec.open_stdin, leave_stdin_open=spec.open_stdin and not spec.stdin_once)
