@@ -17,7 +17,9 @@ Stdlib only: the CLI imports this on every start.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+TYPE_CHECKING = False   # typing is slow to import; annotations only need it for checkers
+if TYPE_CHECKING:
+    from typing import Any, Callable
 
 from barge.errdefs import BargeError
 

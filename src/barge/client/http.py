@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import os
 import socket
-from typing import Iterable, Iterator
+TYPE_CHECKING = False   # typing is slow to import; annotations only need it for checkers
+if TYPE_CHECKING:
+    from typing import Iterable, Iterator
 from urllib.parse import quote, urlencode
 
 from barge.spec.apiversion import MAX_API

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 
 from barge.errdefs import InvalidParameter
 
@@ -481,16 +480,14 @@ def _range_error(value: str, what: str) -> InvalidParameter:
     return InvalidParameter(f"parsing time {_time_quote(value)}: {what} out of range")
 
 
-@dataclass
 class _TimeFields:
-    year: int = 0
-    month: int = 1
-    day: int = 1
-    hour: int = 0
-    minute: int = 0
-    second: int = 0
-    nsec: int = 0
-    offset: int = 0   # seconds east of UTC
+    """Fields of a time being parsed (a plain class: dataclasses is slow to import)."""
+    __slots__ = ("year", "month", "day", "hour", "minute", "second", "nsec", "offset")
+
+    def __init__(self, offset: int = 0) -> None:
+        self.year, self.month, self.day = 0, 1, 1
+        self.hour = self.minute = self.second = self.nsec = 0
+        self.offset = offset   # seconds east of UTC
 
 
 def _go_parse(layout: str, value: str, local_offset: int | None) -> tuple[int, int]:

@@ -72,11 +72,12 @@ class ExitMonitor:
 
     async def record_exit(self, c: Container, code: int, oom: bool, error: str = "") -> None:
         ctx = self.ctx
+        unmount = asyncio.get_running_loop().run_in_executor(ctx.pool, sysmount.unmount, c.rootfs)
         try:
-            await ctx.runc.delete(c.id, force=True)
+            await ctx.runc.delete(c.id, force=True)   # the rootfs is not its concern: both at once
         except Exception as e:
             log.warning("runc delete %s: %s", c.id[:12], e)
-        await asyncio.get_running_loop().run_in_executor(ctx.pool, sysmount.unmount, c.rootfs)
+        await unmount
         s = c.state
         s.status, s.exit_code, s.pid, s.oom_killed = "exited", code, 0, oom
         s.finished_at = clock.rfc3339nano()
