@@ -186,3 +186,34 @@ def test_unknown_image(daemon):
     assert r.returncode == 1 and b"No such image: nosuch:1" in r.stderr
     r = daemon.cli("rmi", "nosuch:1")
     assert r.returncode == 1 and r.stderr == b"Error response from daemon: No such image: nosuch:1\n"
+
+
+def many_layer_archive(tag: str, base_layer: bytes, n: int) -> bytes:
+    """A Docker-25 style archive (blobs/sha256) of busybox plus n one-file layers."""
+    layers = [base_layer] + [_tar({f"layer{i:03d}": b"%d\n" % i}) for i in range(n)]
+    diffs = ["sha256:" + hashlib.sha256(x).hexdigest() for x in layers]
+    config = json.dumps({"architecture": "amd64", "os": "linux", "created": "2024-01-02T03:04:05Z",
+                         "config": {"Cmd": ["sh"], "Env": ["PATH=/usr/bin:/bin"]},
+                         "rootfs": {"type": "layers", "diff_ids": diffs}}).encode()
+    files = {"blobs/sha256/" + hashlib.sha256(config).hexdigest(): config}
+    for layer, d in zip(layers, diffs):
+        files["blobs/sha256/" + d.split(":")[1]] = layer
+    files["manifest.json"] = json.dumps([{
+        "Config": "blobs/sha256/" + hashlib.sha256(config).hexdigest(), "RepoTags": [tag],
+        "Layers": ["blobs/sha256/" + d.split(":")[1] for d in diffs]}]).encode()
+    return _tar(files)
+
+
+def test_a_hundred_layers_mount(daemon, busybox_layer):
+    """101 lower dirs: the overlay options pass a page with this test's long data root,
+    so barge mounts them by short relative names."""
+    tag = f"deep-{uuid.uuid4().hex[:6]}:1"
+    r = daemon.cli("load", input=many_layer_archive(tag, busybox_layer, 100))
+    assert r.returncode == 0, r.stderr
+    try:
+        lower = json.loads(daemon.out("image", "inspect", tag))[0]["GraphDriver"]["Data"]["LowerDir"]
+        assert len(lower.split(":")) == 100
+        out = daemon.out("run", "--rm", tag, "sh", "-c", "cat /layer000 /layer099; ls / | grep -c layer")
+        assert out == "0\n99\n100\n"
+    finally:
+        daemon.cli("rmi", tag)

@@ -7,7 +7,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from collections import namedtuple
+
+TYPE_CHECKING = False   # typing is slow to import; annotations only need it for checkers
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["HeaderContext", "display_width", "ellipsis", "prepare_format", "render",
            "tabwrite", "tabwrite_text"]
@@ -73,9 +77,7 @@ def ellipsis(s: str, max_width: int) -> str:
 
 # ---- tabwriter ----------------------------------------------------------------
 
-class _Cell(NamedTuple):
-    text: str
-    width: int
+_Cell = namedtuple("_Cell", "text width")
 
 
 def tabwrite(rows: Sequence[Sequence[str]]) -> str:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+TYPE_CHECKING = False   # typing is slow to import; annotations only need it for checkers
+if TYPE_CHECKING:
+    from typing import Any
 
 from barge.cli.format import ellipsis
 

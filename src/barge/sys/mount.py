@@ -30,7 +30,18 @@ def overlay_options(lowerdirs: list[str], upper: str, work: str) -> str:
 
 
 def mount_overlay(lowerdirs: list[str], upper: str, work: str, target: str) -> None:
-    mount("overlay", target, "overlay", 0, overlay_options(lowerdirs, upper, work))
+    """Absolute lower dirs when the options fit a page; else names relative to
+    their common directory, mounted from there (as Docker does for deep images)."""
+    data = overlay_options(lowerdirs, upper, work)
+    if len(data) < _PAGE:
+        mount("overlay", target, "overlay", 0, data)
+        return
+    base = os.path.commonpath(lowerdirs)
+    if base in lowerdirs:
+        base = os.path.dirname(base)
+    rel = [os.path.relpath(d, base) for d in lowerdirs]
+    from barge.sys import mountcmd
+    mountcmd.mount_overlay_in(base, overlay_options(rel, upper, work), target)
 
 
 def unmount(target: str) -> None:
