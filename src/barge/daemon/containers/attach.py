@@ -49,8 +49,8 @@ class AttachSession:
         if c.state.running:
             await self.connect(c)
         else:
+            # connected by `start`; a client that leaves meanwhile is noticed then
             self.ctx.attach_waiters.setdefault(c.id, []).append(self)
-            asyncio.ensure_future(self._client_gone_before_start(c))
         try:
             await self.done
         except asyncio.CancelledError:
@@ -63,11 +63,6 @@ class AttachSession:
                 self.writer.close()
             except Exception:
                 pass
-
-    async def _client_gone_before_start(self, c: Container) -> None:
-        """Before the container starts nothing reads the client; notice if it leaves."""
-        if not self.stdin:
-            return
 
     async def connect(self, c: Container) -> None:
         path = os.path.join(self.ctx.cfg.socket_dir, c.id, "attach")

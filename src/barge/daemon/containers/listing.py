@@ -96,8 +96,6 @@ def _image_name(ctx: Ctx, c: Container) -> str:
     try:
         if ctx.store.images.resolve(given).id == c.image_id:
             return given
-    except NotFound:
-        pass
-    except Exception:
+    except (NotFound, InvalidParameter):
         pass
     return c.image_id
