@@ -191,7 +191,7 @@ def test_cidfile_and_name_conflict(daemon, tmp_path):
     try:
         assert cidfile.read_text() == cid
         r = daemon.cli("create", "--name", n, "busybox")
-        assert r.returncode == 125 and b"is already in use by container" in r.stderr
+        assert r.returncode == 1 and r.stderr.startswith(b"Error response from daemon: Conflict. The container name")
         assert daemon.out("ps", "-a", "--filter", f"name={n}", "--format", "{{.Status}}") == "Created\n"
     finally:
         daemon.cli("rm", n)

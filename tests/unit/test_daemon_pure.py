@@ -113,6 +113,12 @@ def test_run_flags_to_api_json():
     hc = b["HostConfig"]
     assert hc["AutoRemove"] and hc["NetworkMode"] == "none" and hc["ReadonlyRootfs"]
     assert hc["LogConfig"] == {"Type": "", "Config": {"max-size": "1m"}} and hc["CapAdd"] == ["NET_ADMIN"]
+    s = create_body({"security-opt": ["no-new-privileges", "seccomp=/p.json", "label:disable"]}, "bb", [], {},
+                    {}, {}, read_file=lambda p: '{"defaultAction":"SCMP_ACT_ALLOW"}')
+    assert s["HostConfig"]["SecurityOpt"] == ["no-new-privileges", 'seccomp={"defaultAction":"SCMP_ACT_ALLOW"}',
+                                              "label=disable"]
+    with pytest.raises(InvalidParameter, match='Invalid --security-opt: "bogus"'):
+        create_body({"security-opt": ["bogus"]}, "bb", [], {}, {}, {})
     d = create_body({"detach": True, "interactive": True}, "bb", [], {}, {}, {})
     assert not d["AttachStdin"] and not d["StdinOnce"] and d["Cmd"] is None
     e = create_body({"env-file": ["f"]}, "bb", [], {"B": "2"}, {"f": "# c\nA=1\n\nB\n"}, {})
@@ -120,9 +126,10 @@ def test_run_flags_to_api_json():
     with pytest.raises(InvalidParameter):
         env_values(["=x"], {})
     assert restart_policy("on-failure:3") == {"Name": "on-failure", "MaximumRetryCount": 3}
-    with pytest.raises(InvalidParameter):
-        restart_policy("always:3")
-    with pytest.raises(InvalidParameter, match="Conflicting options"):
+    assert restart_policy("always:3") == {"Name": "always", "MaximumRetryCount": 3}   # the daemon refuses it
+    with pytest.raises(InvalidParameter, match="maximum retry count must be an integer"):
+        restart_policy("on-failure:x")
+    with pytest.raises(InvalidParameter, match="conflicting options: cannot specify both --restart and --rm"):
         create_body({"rm": True, "restart": "always"}, "bb", [], {}, {}, {})
 
 

@@ -358,3 +358,12 @@ def test_import_is_light() -> None:
             " if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_missing_key_error_option_for_inspect():
+    from barge.util.gotemplate import parse
+    t = parse("{{.State.Foo}}", missing_key_error=True)
+    with pytest.raises(InvalidParameter, match='map has no entry for key "Foo"'):
+        t.execute({"State": {"Running": True}})
+    assert parse("{{.State.Running}}", missing_key_error=True).execute({"State": {"Running": True}}) == "true"
+    assert parse("{{.State.Foo}}").execute({"State": {}}) == "<no value>"

@@ -41,33 +41,55 @@ def labels(items: list[str]) -> dict[str, str]:
 
 
 def restart_policy(value: str) -> dict:
+    """`name[:count]`; the daemon judges the name, as Docker's does."""
     if not value:
         return {"Name": "no", "MaximumRetryCount": 0}
     name, _, count = value.partition(":")
-    if name not in ("no", "always", "unless-stopped", "on-failure"):
-        raise InvalidParameter(f"invalid restart policy format: {value}")
-    if count and name != "on-failure":
-        raise InvalidParameter(f"invalid restart policy format: maximum retry count can only be used with 'on-failure'")
     try:
         n = int(count) if count else 0
     except ValueError:
-        raise InvalidParameter(f"invalid restart policy format: {value}") from None
+        raise InvalidParameter("invalid restart policy format: maximum retry count must be an integer") from None
     return {"Name": name, "MaximumRetryCount": n}
 
 
 def log_opts(items: list[str]) -> dict[str, str]:
+    """`k=v` pairs; a bare key is sent as is, for the daemon to judge."""
     out = {}
     for item in items:
-        k, eq, v = item.partition("=")
-        if not eq:
-            raise InvalidParameter(f"invalid key value pair format in log-opt: {item}")
+        k, _, v = item.partition("=")
         out[k] = v
     return out
 
 
+def security_opts(items: list[str], read_file) -> list[str]:
+    """Docker's CLI checks the form and inlines a seccomp profile file."""
+    out = []
+    for opt in items:
+        if opt == "no-new-privileges":
+            out.append(opt)
+            continue
+        sep = "=" if "=" in opt else ":" if ":" in opt else None
+        if sep is None:
+            raise InvalidParameter(f'Invalid --security-opt: "{opt}"')
+        key, _, value = opt.partition(sep)
+        if key == "seccomp" and value not in ("unconfined", "builtin"):
+            try:
+                value = read_file(value)
+            except OSError as e:
+                raise InvalidParameter(f"opening seccomp profile ({value}) failed: {e.strerror.lower()}") from None
+        out.append(f"{key}={value}")
+    return out
+
+
+def _read_text(path: str) -> str:
+    with open(path) as f:
+        return f.read()
+
+
 def create_body(o: dict, image: str, cmd: list[str], environ: dict[str, str],
-                env_files: dict[str, str], label_files: dict[str, str]) -> dict:
-    """o: option values by long flag name; env_files/label_files: path -> content."""
+                env_files: dict[str, str], label_files: dict[str, str], read_file=None) -> dict:
+    """o: option values by long flag name; env_files/label_files: path -> content;
+    read_file(path) reads a seccomp profile named by --security-opt."""
     env = []
     for path in o.get("env-file") or []:
         env += parse_env_lines(env_files[path], environ)
@@ -107,7 +129,8 @@ def create_body(o: dict, image: str, cmd: list[str], environ: dict[str, str],
     host_config = {
         "AutoRemove": bool(o.get("rm")), "Privileged": bool(o.get("privileged")),
         "ReadonlyRootfs": bool(o.get("read-only")), "CapAdd": o.get("cap-add") or None,
-        "CapDrop": o.get("cap-drop") or None, "SecurityOpt": o.get("security-opt") or None,
+        "CapDrop": o.get("cap-drop") or None,
+        "SecurityOpt": security_opts(o.get("security-opt") or [], read_file or _read_text) or None,
         "NetworkMode": network, "RestartPolicy": restart_policy(o.get("restart") or ""),
         "LogConfig": {"Type": o.get("log-driver") or "", "Config": log_opts(o.get("log-opt") or [])},
         "Dns": o.get("dns") or [], "DnsSearch": o.get("dns-search") or [],
@@ -116,7 +139,7 @@ def create_body(o: dict, image: str, cmd: list[str], environ: dict[str, str],
         "Init": True if o.get("init") else None,
     }
     if host_config["AutoRemove"] and host_config["RestartPolicy"]["Name"] != "no":
-        raise InvalidParameter("Conflicting options: --restart and --rm")
+        raise InvalidParameter("conflicting options: cannot specify both --restart and --rm")
     body["HostConfig"] = host_config
     body["NetworkingConfig"] = {"EndpointsConfig": {}}
     return body

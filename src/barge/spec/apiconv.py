@@ -62,7 +62,7 @@ def merge_env(image_env: list[str], user_env: list[str]) -> list[str]:
     return list(out.values())
 
 
-def merge_config(body: dict, image_config: dict, container_id: str) -> dict:
+def merge_config(body: dict, image_config: dict, container_id: str, host_hostname: str | None = None) -> dict:
     """Fill a create body's Config from the image as Docker does."""
     img = image_config or {}
     cfg = {k: copy.deepcopy(v) for k, v in body.items() if k not in ("HostConfig", "NetworkingConfig")}
@@ -72,6 +72,8 @@ def merge_config(body: dict, image_config: dict, container_id: str) -> dict:
         entry = [entry]
     if isinstance(cmd, str):
         cmd = [cmd]
+    if entry == [""]:            # `--entrypoint ''`: no entrypoint, not even the image's
+        entry = []
     if not entry and entry != []:
         entry = img.get("Entrypoint")
         if not cmd:
@@ -95,7 +97,7 @@ def merge_config(body: dict, image_config: dict, container_id: str) -> dict:
     if not any(e.startswith("PATH=") for e in merged_env):
         merged_env.insert(0, "PATH=" + DEFAULT_PATH)
     out = {
-        "Hostname": cfg.get("Hostname") or container_id[:12],
+        "Hostname": cfg.get("Hostname") or host_hostname or container_id[:12],
         "Domainname": cfg.get("Domainname") or "",
         "User": cfg.get("User") or img.get("User") or "",
         "AttachStdin": bool(cfg.get("AttachStdin")),
@@ -132,6 +134,18 @@ def _log_config(hc: dict) -> dict:
     if typ not in LOG_DRIVERS:
         raise InvalidParameter(f'failed to create container: logger: no log driver named \'{typ}\' is registered')
     return {"Type": typ, "Config": dict(lc.get("Config") or {})}
+
+
+# HostConfig resource fields Docker always shows, with its zero values
+_RESOURCE_ZEROS = (
+    ("BlkioWeight", 0), ("BlkioWeightDevice", []), ("BlkioDeviceReadBps", []),
+    ("BlkioDeviceWriteBps", []), ("BlkioDeviceReadIOps", []), ("BlkioDeviceWriteIOps", []),
+    ("CpuPeriod", 0), ("CpuQuota", 0), ("CpuRealtimePeriod", 0), ("CpuRealtimeRuntime", 0),
+    ("CpusetCpus", ""), ("CpusetMems", ""), ("Devices", []), ("DeviceCgroupRules", None),
+    ("DeviceRequests", None), ("MemoryReservation", 0), ("MemorySwap", 0),
+    ("MemorySwappiness", None), ("OomKillDisable", None), ("Ulimits", []), ("CpuCount", 0),
+    ("CpuPercent", 0), ("IOMaximumIOps", 0), ("IOMaximumBandwidth", 0),
+)
 
 
 def fill_host_config(hc: dict | None) -> dict:
@@ -179,12 +193,21 @@ def fill_host_config(hc: dict | None) -> dict:
         "NanoCpus": int(hc.get("NanoCpus") or 0),
         "CgroupParent": hc.get("CgroupParent") or "",
         "PidsLimit": hc.get("PidsLimit"),
-        "Init": hc.get("Init"),
-        "MaskedPaths": None,
-        "ReadonlyPaths": None,
+        "MaskedPaths": hc.get("MaskedPaths"),
+        "ReadonlyPaths": hc.get("ReadonlyPaths"),
+        "ConsoleSize": hc.get("ConsoleSize") or [0, 0],
     }
-    if out["RestartPolicy"]["Name"] not in ("no", "always", "unless-stopped", "on-failure"):
-        raise InvalidParameter(f"invalid restart policy '{out['RestartPolicy']['Name']}'")
+    for key, zero in _RESOURCE_ZEROS:
+        out[key] = hc.get(key, zero) if hc.get(key) is not None else zero
+    if hc.get("Init") is not None:
+        out["Init"] = bool(hc["Init"])
+    rp = out["RestartPolicy"]
+    if rp["Name"] not in ("no", "always", "unless-stopped", "on-failure"):
+        raise InvalidParameter(f"invalid restart policy '{rp['Name']}'")
+    if rp["MaximumRetryCount"] and rp["Name"] != "on-failure":
+        raise InvalidParameter(f"maximum retry count cannot be used with restart policy '{rp['Name']}'")
+    if rp["MaximumRetryCount"] < 0:
+        raise InvalidParameter("maximum retry count cannot be negative")
     if out["AutoRemove"] and out["RestartPolicy"]["Name"] not in ("", "no"):
         raise InvalidParameter("can't create 'AutoRemove' container with restart policy")
     return out

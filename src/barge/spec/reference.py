@@ -88,7 +88,7 @@ def parse(s: str) -> Reference:
         raise InvalidParameter("invalid reference format")
     if not _PATH_RE.match(path):
         if path.lower() != path:
-            raise InvalidParameter("invalid reference format: repository name must be lowercase")
+            raise InvalidParameter(f"invalid reference format: repository name ({path}) must be lowercase")
         raise InvalidParameter("invalid reference format")
     if len(domain) + 1 + len(path) > 255:
         raise InvalidParameter("invalid reference format: repository name must not be more than 255 characters")

@@ -18,28 +18,32 @@ __all__ = ["Template", "parse", "render", "split_table"]
 class Template:
     """A parsed template; execute it once per row."""
 
-    __slots__ = ("source", "_tree", "_funcs")
+    __slots__ = ("source", "_tree", "_funcs", "missing_key_error")
 
-    def __init__(self, source: str, tree: tuple[Node, ...], funcs: Mapping[str, Func]) -> None:
+    def __init__(self, source: str, tree: tuple[Node, ...], funcs: Mapping[str, Func],
+                 missing_key_error: bool = False) -> None:
         self.source = source
         self._tree = tree
         self._funcs = funcs
+        self.missing_key_error = missing_key_error
 
     def execute(self, data: Any) -> str:
-        return execute(self.source, self._tree, self._funcs, data)
+        return execute(self.source, self._tree, self._funcs, data, self.missing_key_error)
 
     def __repr__(self) -> str:
         return f"Template({self.source!r})"
 
 
-def parse(template: str, funcs: Mapping[str, Callable[..., Any]] | None = None) -> Template:
+def parse(template: str, funcs: Mapping[str, Callable[..., Any]] | None = None,
+          missing_key_error: bool = False) -> Template:
     """Parses `template`. `funcs` adds or replaces functions (e.g. Docker's
     header functions for table headers); each receives the evaluated
-    arguments positionally, None for nil or a missing key."""
+    arguments positionally, None for nil or a missing key. With
+    `missing_key_error` a missing map key fails, as `docker inspect` does."""
     table = dict(BUILTINS)
     for name, fn in (funcs or {}).items():
         table[name] = Func(fn, (), "any")
-    return Template(template, parse_tree(template, table), table)
+    return Template(template, parse_tree(template, table), table, missing_key_error)
 
 
 def render(template: str, data: Any, funcs: Mapping[str, Callable[..., Any]] | None = None) -> str:

@@ -69,10 +69,13 @@ def truth(v: Any) -> bool:
         return True
 
 
-def execute(text: str, tree: tuple[Node, ...], funcs: Mapping[str, Func], data: Any) -> str:
-    """Runs a parsed template; `text` is its source, for error positions."""
+def execute(text: str, tree: tuple[Node, ...], funcs: Mapping[str, Func], data: Any,
+            missing_key_error: bool = False) -> str:
+    """Runs a parsed template; `text` is its source, for error positions.
+    `missing_key_error` is Go's Option("missingkey=error")."""
     root = MISSING if data is None else data
     state = _State(funcs, root)
+    state.missing_key_error = missing_key_error
     try:
         state.walk(root, tree)
     except _ExecError as e:
@@ -85,10 +88,11 @@ def execute(text: str, tree: tuple[Node, ...], funcs: Mapping[str, Func], data: 
 
 
 class _State:
-    __slots__ = ("funcs", "out", "vars")
+    __slots__ = ("funcs", "out", "vars", "missing_key_error")
 
     def __init__(self, funcs: Mapping[str, Func], root: Any) -> None:
         self.funcs = funcs
+        self.missing_key_error = False
         self.out: list[str] = []
         self.vars: list[tuple[str, Any]] = [("$", root)]
 
@@ -267,7 +271,10 @@ class _State:
         if isinstance(receiver, Mapping):
             if has_args:
                 raise _ExecError(node, f"{name} is not a method but has arguments")
-            return receiver.get(name, MISSING)
+            value = receiver.get(name, MISSING)
+            if value is MISSING and self.missing_key_error:
+                raise _ExecError(node, f'map has no entry for key "{name}"')
+            return value
         cant = f"can't evaluate field {name} in type {type_name(receiver)}"
         if isinstance(receiver, _PLAIN) or name.startswith("_"):
             raise _ExecError(node, cant)

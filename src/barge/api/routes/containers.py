@@ -13,9 +13,9 @@ from barge.spec.units import parse_unix_timestamp
 
 def routes(d: Daemon):
     async def list_(req: Request):
-        return json_response(d.containers.list(
+        return json_response(await d.containers.list(
             all_=req.bool("all"), limit=req.int("limit", -1) or -1,
-            filters=filters.parse(req.param("filters"))))
+            filters=filters.parse(req.param("filters")), size=req.bool("size")))
 
     async def create(req: Request):
         body = await _create_body(req)
@@ -23,7 +23,7 @@ def routes(d: Daemon):
         return json_response({"Id": c.id, "Warnings": []}, 201)
 
     async def inspect(req: Request, id: str):
-        return json_response(d.containers.inspect(id, req.bool("size")))
+        return json_response(await d.containers.inspect(id, req.bool("size")))
 
     async def start(req: Request, id: str):
         await d.containers.start(id)
@@ -129,4 +129,4 @@ def _tail(v: str | None) -> int:
     try:
         return int(v)
     except ValueError:
-        raise InvalidParameter(f"invalid tail value: {v}") from None
+        return -1        # as Docker: a tail it cannot read means all

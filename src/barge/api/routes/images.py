@@ -43,6 +43,7 @@ def routes(d: Daemon):
         if src != "-":
             raise NotImplementedErr("importing from a URL is not supported; use `-` and send the tar")
         changes = req.params("changes")
+        d.images.check_changes(changes)      # a bad change is a 400, before any streaming
 
         async def body():
             try:

@@ -6,9 +6,39 @@ import sys
 from barge.cli.context import Context, Exit
 
 
+FORMAT_HELP = (
+    "Format output using a custom template:\n"
+    "'table':            Print output in table format with column headers (default)\n"
+    "'table TEMPLATE':   Print output in table format using the given Go template\n"
+    "'json':             Print in JSON format\n"
+    "'TEMPLATE':         Print output using the given Go template.\n"
+    "Refer to https://docs.docker.com/go/formatting/ for more information about formatting "
+    "output with templates")
+
+# the "Aliases:" line of each command's help, as Docker's
+ALIASES = {
+    "ps": ("container ls", "container list", "container ps", "ps"),
+    "run": ("container run", "run"), "create": ("container create", "create"),
+    "start": ("container start", "start"), "stop": ("container stop", "stop"),
+    "restart": ("container restart", "restart"), "kill": ("container kill", "kill"),
+    "rm": ("container rm", "container remove", "rm"), "logs": ("container logs", "logs"),
+    "rename": ("container rename", "rename"), "wait": ("container wait", "wait"),
+    "export": ("container export", "export"), "attach": ("container attach", "attach"),
+    "images": ("image ls", "image list", "images"), "tag": ("image tag", "tag"),
+    "rmi": ("image rm", "image remove", "rmi"), "history": ("image history", "history"),
+    "save": ("image save", "save"), "load": ("image load", "load"),
+    "import": ("image import", "import"), "pull": ("image pull", "pull"),
+    "events": ("system events", "events"), "info": ("system info", "info"),
+}
+
+
 def F(name: str, short: str | None, kind: str, default, help: str, hidden: bool = False):
     from barge.cli.flags import Flag
-    return Flag(name=name, short=short, kind=kind, default=default, help=help, hidden=hidden)
+    type_name = "filter" if name == "filter" else None
+    if name == "format" and help == "Format output using a custom template":
+        help = FORMAT_HELP
+    return Flag(name=name, short=short, kind=kind, default=default, help=help, hidden=hidden,
+                type_name=type_name)
 
 
 def parse(ctx: Context, name: str, usage: str, desc: str, flags: list, argv: list[str],
@@ -19,7 +49,7 @@ def parse(ctx: Context, name: str, usage: str, desc: str, flags: list, argv: lis
     if usage.startswith(prefix):
         usage = usage[len(prefix):].strip()
     cmd = fl.Command(name=name, usage=usage, short_help=desc, flags=flags, interspersed=interspersed,
-                     min_args=min_args, max_args=max_args)
+                     min_args=min_args, max_args=max_args, aliases=ALIASES.get(name, ()))
     try:
         parsed = fl.parse(cmd, argv)
     except fl.FlagError as e:
@@ -33,8 +63,9 @@ def parse(ctx: Context, name: str, usage: str, desc: str, flags: list, argv: lis
     return parsed
 
 
-def each(ctx: Context, refs: list[str], action, ignore_missing: bool = False, echo: bool = True) -> int:
-    """Run `action(ref)` for each ref; print the ref on success, Docker's error otherwise."""
+def each(ctx: Context, refs: list[str], action, missing_ok: bool = False, echo: bool = True) -> int:
+    """Run `action(ref)` for each ref; print the ref on success, Docker's error
+    otherwise (with `missing_ok`, as for `rm -f`, a missing one is reported but no failure)."""
     from barge.client.http import APIError
     rc = 0
     for ref in refs:
@@ -43,10 +74,9 @@ def each(ctx: Context, refs: list[str], action, ignore_missing: bool = False, ec
             if echo:
                 ctx.out(ref)
         except APIError as e:
-            if ignore_missing and e.status == 404:
-                continue
             ctx.daemon_error(e)
-            rc = 1
+            if not (missing_ok and e.status == 404):
+                rc = 1
         except Exception as e:
             ctx.daemon_error(e)
             rc = 1
@@ -84,13 +114,17 @@ def write_stream(ctx: Context, resp, path: str) -> int:
     return 0
 
 
-def api_time(value: str) -> str | None:
+def api_time(value: str, flag: str = "since") -> str | None:
     """--since/--until as the API wants them: unix seconds with nanoseconds."""
     if not value:
         return None
     import time
+    from barge.errdefs import InvalidParameter
     from barge.spec.units import timestamp_param
-    return timestamp_param(value, time.time())
+    try:
+        return timestamp_param(value, time.time())
+    except InvalidParameter as e:
+        raise InvalidParameter(f'invalid value for "{flag}": {e}') from None
 
 
 def confirm(ctx: Context, question: str) -> bool:

@@ -130,7 +130,7 @@ def rm(ctx: Context, argv: list[str]) -> int:
               flags, argv, min_args=1)
     params = {"force": p.opts["force"] or None, "v": p.opts["volumes"] or None}
     return each(ctx, p.args, lambda ref: ctx.client.delete(f"/containers/{ref}", params).close(),
-                ignore_missing=p.opts["force"])
+                missing_ok=p.opts["force"])
 
 
 def rename(ctx: Context, argv: list[str]) -> int:
@@ -171,10 +171,16 @@ def logs(ctx: Context, argv: list[str]) -> int:
               min_args=1, max_args=1)
     o = p.opts
     from barge.cli.commands._common import api_time
+    from barge.errdefs import InvalidParameter
+    try:
+        since, until = api_time(o["since"], "since"), api_time(o["until"], "until")
+    except InvalidParameter as e:
+        ctx.err(str(e))
+        return 1
     try:
         params = {"stdout": True, "stderr": True, "follow": o["follow"] or None,
                   "timestamps": o["timestamps"] or None, "details": o["details"] or None,
-                  "tail": o["tail"], "since": api_time(o["since"]), "until": api_time(o["until"])}
+                  "tail": o["tail"], "since": since, "until": until}
         info = ctx.client.get_json(f"/containers/{p.args[0]}/json")
         r = ctx.client.get(f"/containers/{p.args[0]}/logs", params)
     except Exception as e:

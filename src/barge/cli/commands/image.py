@@ -72,7 +72,8 @@ def rmi(ctx: Context, argv: list[str]) -> int:
                                                        "noprune": p.opts["no-prune"] or None}).json()
         except Exception as e:
             ctx.daemon_error(e)
-            rc = 1
+            if not (p.opts["force"] and getattr(e, "status", 0) == 404):
+                rc = 1
             continue
         for item in res:
             if "Untagged" in item:
@@ -115,7 +116,7 @@ def save(ctx: Context, argv: list[str]) -> int:
               "Save one or more images to a tar archive (streamed to STDOUT by default)", flags, argv, min_args=1)
     out = p.opts["output"]
     if not out and sys.stdout.isatty():
-        ctx.err("Cowardly refusing to save to a terminal. Use the -o flag or redirect")
+        ctx.err("cowardly refusing to save to a terminal. Use the -o flag or redirect")
         return 1
     try:
         r = ctx.client.get("/images/get", {"names": p.args})
@@ -163,18 +164,16 @@ def load(ctx: Context, argv: list[str]) -> int:
     try:
         r = ctx.client.post("/images/load", {"quiet": p.opts["quiet"] or None}, body=_file_chunks(src),
                             headers={"Content-Type": "application/x-tar"})
-        return _print_progress(ctx, r, quiet=p.opts["quiet"])
+        return _print_progress(ctx, r)      # -q hides progress bars; "Loaded image" still shows
     except Exception as e:
         return ctx.daemon_error(e)
 
 
-def _print_progress(ctx: Context, r, quiet: bool = False) -> int:
+def _print_progress(ctx: Context, r) -> int:
     for msg in r.iter_json():
         if msg.get("error"):
             ctx.err(msg["error"])
             return 1
-        if quiet:
-            continue
         if "stream" in msg:
             sys.stdout.write(msg["stream"])
         elif "status" in msg:

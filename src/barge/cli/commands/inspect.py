@@ -11,7 +11,7 @@ FLAGS = [F("format", "f", "string", "", "Format output using a custom template")
          F("size", "s", "bool", False, "Display total file sizes if the type is container")]
 
 
-def _get(ctx: Context, kind: str, ref: str, size: bool):
+def _get(ctx: Context, kind: str, ref: str, size: bool, errors: list):
     from barge.client.http import APIError
     try:
         if kind == "container":
@@ -19,19 +19,32 @@ def _get(ctx: Context, kind: str, ref: str, size: bool):
         return ctx.client.get_json(f"/images/{ref}/json")
     except APIError as e:
         if e.status == 404:
+            errors.append(e)
             return None
         raise
 
 
-def _print(ctx: Context, objs: list, fmt: str) -> None:
+def _print(ctx: Context, objs: list, fmt: str) -> int:
+    """Docker's inspect output; a template error exits 64 (parse) or 1 (execution)."""
     if not fmt:
         sys.stdout.write(json.dumps(objs, indent=4, ensure_ascii=False) + "\n")
-        return
+        return 0
+    from barge.errdefs import InvalidParameter
     from barge.util import gotemplate
     _, body = gotemplate.split_table(fmt)
-    t = gotemplate.parse(body)
+    try:
+        t = gotemplate.parse(body, missing_key_error=True)
+    except InvalidParameter as e:
+        ctx.err(f"template parsing error: {e}")
+        return 64
     for o in objs:
-        ctx.out(t.execute(o))
+        try:
+            ctx.out(t.execute(o))
+        except InvalidParameter as e:
+            ctx.out("")
+            ctx.err(f"template parsing error: {e}")
+            return 1
+    return 0
 
 
 def _run(ctx: Context, argv: list[str], kinds: tuple[str, ...], usage: str, desc: str, extra=()) -> int:
@@ -39,27 +52,24 @@ def _run(ctx: Context, argv: list[str], kinds: tuple[str, ...], usage: str, desc
     kinds = (p.opts["type"],) if p.opts.get("type") else kinds
     found, rc = [], 0
     for ref in p.args:
-        obj = None
+        obj, errors = None, []
         try:
             for k in kinds:
-                obj = _get(ctx, k, ref, p.opts["size"])
+                obj = _get(ctx, k, ref, p.opts["size"], errors)
                 if obj is not None:
                     break
         except Exception as e:
             return ctx.daemon_error(e)
         if obj is None:
-            what = {"container": "container", "image": "image"}.get(kinds[0]) if len(kinds) == 1 else None
-            ctx.err(f"Error: No such {what}: {ref}" if what else f"Error: No such object: {ref}")
+            if len(kinds) == 1:
+                ctx.daemon_error(errors[0])      # the daemon's own words, as Docker prints them
+            else:
+                ctx.err(f"Error: No such object: {ref}")
             rc = 1
             continue
         found.append(obj)
-    from barge.errdefs import InvalidParameter
-    try:
-        if found or not p.opts["format"]:
-            _print(ctx, found, p.opts["format"])
-    except InvalidParameter as e:
-        ctx.err(str(e))
-        return 1
+    if found or not p.opts["format"]:
+        return _print(ctx, found, p.opts["format"]) or rc
     return rc
 
 

@@ -91,6 +91,12 @@ def _create(ctx: Context, p, detach_default: bool) -> str:
     if o.get("net") and not o.get("network"):
         o["network"] = o["net"]
     image, cmd = p.args[0], p.args[1:]
+    from barge.errdefs import InvalidParameter
+    from barge.spec import reference
+    try:
+        reference.parse(image)
+    except InvalidParameter as e:
+        raise _Fail(str(e), client_side=True) from None
     try:
         body = create_body(o, image, cmd, dict(os.environ), _read_files(o.get("env-file")),
                            _read_files(o.get("label-file")))
@@ -135,7 +141,9 @@ def _pull_error(ctx: Context, image: str) -> str:
 
 
 class _Fail(Exception):
-    pass
+    def __init__(self, msg: str, client_side: bool = False) -> None:
+        super().__init__(msg)
+        self.client_side = client_side
 
 
 def create(ctx: Context, argv: list[str]) -> int:
@@ -144,7 +152,10 @@ def create(ctx: Context, argv: list[str]) -> int:
     try:
         cid = _create(ctx, p, True)
     except _Fail as e:
-        return _run_error(ctx, str(e))
+        if e.client_side:
+            return _run_error(ctx, str(e))
+        ctx.err(str(e))               # docker create: the daemon's error, exit 1
+        return 1
     ctx.out(cid)
     return 0
 
@@ -153,8 +164,11 @@ def run(ctx: Context, argv: list[str]) -> int:
     p = parse(ctx, "run", "docker run [OPTIONS] IMAGE [COMMAND] [ARG...]", "Create and run a new container from an image",
               RUN_FLAGS, argv, min_args=1, interspersed=False)
     o = p.opts
-    if o["detach"] and o["rm"] is None:
-        pass
+    attach = [a.lower() for a in (o.get("attach") or [])]
+    stdin = o["interactive"] and (not attach or "stdin" in attach) and not o["detach"]
+    if o["tty"] and stdin and not sys.stdin.isatty():
+        ctx.err("the input device is not a TTY")
+        return 1
     try:
         cid = _create(ctx, p, False)
     except _Fail as e:
@@ -167,8 +181,6 @@ def run(ctx: Context, argv: list[str]) -> int:
             return _run_error(ctx, "Error response from daemon: " + msg, exit_code_for(msg))
         ctx.out(cid)
         return 0
-    attach = [a.lower() for a in (o.get("attach") or [])]
-    stdin = o["interactive"] and (not attach or "stdin" in attach)
     session = Attached(ctx, cid, stdin=stdin, tty=o["tty"],
                        stdout=not attach or "stdout" in attach, stderr=not attach or "stderr" in attach)
     return session.run(condition="removed" if o["rm"] else "next-exit", start=True,
@@ -211,7 +223,8 @@ class Attached:
             waiter = ctx.client.post(f"/containers/{self.cid}/wait", {"condition": condition})
         except Exception as e:
             return _run_error(ctx, "Error response from daemon: " + getattr(e, "message", str(e)))
-        restore = _raw_terminal() if self.tty and sys.stdin.isatty() else None
+        # only a terminal whose keys go to the container is put in raw mode
+        restore = _raw_terminal() if self.tty and self.stdin and sys.stdin.isatty() else None
         try:
             if start:
                 try:

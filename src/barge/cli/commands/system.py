@@ -36,14 +36,15 @@ def version(ctx: Context, argv: list[str]) -> int:
 def _print_version(ctx: Context, c: dict, s: dict | None) -> None:
     lines = ["Client:",
              f" Version:           {c['Version']}",
-             f" API version:       {c['ApiVersion']}",
+             f" API version:       {c['ApiVersion']}" + (
+                 f" (downgraded from {c['DefaultAPIVersion']})" if c["ApiVersion"] != c["DefaultAPIVersion"] else ""),
              f" Go version:        {c['GoVersion']}",
              f" Git commit:        {c['GitCommit']}",
              f" Built:             {c['BuildTime']}",
              f" OS/Arch:           {c['Os']}/{c['Arch']}",
              f" Context:           {c['Context']}"]
     if s:
-        lines += ["", f"Server: {s.get('Platform', {}).get('Name', '')}"]
+        lines += ["", f"Server: {s.get('Platform', {}).get('Name', '')}".rstrip()]
         for comp in s.get("Components") or []:
             d = comp.get("Details") or {}
             lines.append(f" {comp['Name']}:")

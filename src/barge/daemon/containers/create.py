@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 
 from barge.daemon.container import Container, State
 from barge.daemon.containers.context import Ctx
 from barge.daemon.containers.start import log_limits
 from barge.errdefs import InvalidParameter
 from barge.oci.spec import parse_security_opts, tweak_capabilities
-from barge.spec import apiconv, clock, ids
+from barge.oci.defaults import MASKED_PATHS, READONLY_PATHS
+from barge.spec import apiconv, clock, ids, signals
 from barge.spec.container import ContainerSpec
 
 def _with_log_defaults(body: dict, hc: dict, ctx: Ctx) -> None:
@@ -30,8 +32,12 @@ async def create(ctx: Ctx, body: dict, name: str | None) -> Container:
     image = ctx.store.images.resolve(image_ref)
     cid = ids.new_id()
     name = ids.validate_name(name) if name else _generate_name(ctx)
-    config = apiconv.merge_config(body, image.config.get("config") or {}, cid)
     host_config = apiconv.fill_host_config(body.get("HostConfig"))
+    config = apiconv.merge_config(body, image.config.get("config") or {}, cid,
+                                  socket.gethostname() if host_config["NetworkMode"] == "host" else None)
+    if not host_config["Privileged"]:
+        host_config["MaskedPaths"] = host_config["MaskedPaths"] or list(MASKED_PATHS)
+        host_config["ReadonlyPaths"] = host_config["ReadonlyPaths"] or list(READONLY_PATHS)
     _with_log_defaults(body, host_config, ctx)
     spec = apiconv.to_spec(config, host_config)
     validate(ctx, spec)
@@ -79,6 +85,8 @@ def validate(ctx: Ctx, spec: ContainerSpec) -> None:
         if key not in allowed:
             raise InvalidParameter(f"unknown log opt '{key}' for {spec.log_config.type} log driver")
     log_limits(spec.log_config.config)
+    if spec.stop_signal:
+        signals.parse(spec.stop_signal)
 
 
 def _generate_name(ctx: Ctx) -> str:

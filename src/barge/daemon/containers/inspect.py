@@ -26,7 +26,7 @@ def state_json(c: Container) -> dict:
     return out
 
 
-def inspect(c: Container, size: bool = False) -> dict:
+def inspect(c: Container) -> dict:
     path, args = _path_args(c)
     out = {
         "Id": c.id, "Created": c.created, "Path": path, "Args": args,

@@ -4,12 +4,15 @@ from __future__ import annotations
 import signal
 
 from barge.daemon.containers.context import Ctx
-from barge.errdefs import Conflict
+from barge.errdefs import Conflict, NotFound
 from barge.spec import signals
 
 
 async def kill(ctx: Ctx, ref: str, sig: str | None = None) -> None:
-    c = ctx.registry.get(ref)
+    try:
+        c = ctx.registry.get(ref)
+    except NotFound as e:
+        raise NotFound(f"Cannot kill container: {ref}: {e}") from None
     n = signals.parse(sig, signal.SIGKILL)
     if not c.state.running:
         raise Conflict(f"Cannot kill container: {ref}: Container {c.id} is not running")

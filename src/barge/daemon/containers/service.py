@@ -1,6 +1,7 @@
 """The container service: one entry point per verb; the verbs live in their modules."""
 from __future__ import annotations
 
+import asyncio
 import os
 
 from barge.daemon.container import Container
@@ -17,7 +18,8 @@ from barge.daemon.containers import wait as wait_mod
 from barge.daemon.containers.context import Ctx
 from barge.daemon.containers.inspect import inspect
 from barge.daemon.containers.listing import list_containers
-from barge.errdefs import Conflict
+from barge.daemon.containers.size import sizes
+from barge.errdefs import Conflict, NotFound
 
 
 class ContainerService:
@@ -27,11 +29,26 @@ class ContainerService:
     def get(self, ref: str) -> Container:
         return self.ctx.registry.get(ref)
 
-    def list(self, all_=False, limit=-1, filters=None) -> list[dict]:
-        return list_containers(self.ctx, all_, limit, filters)
+    async def list(self, all_=False, limit=-1, filters=None, size: bool = False) -> list[dict]:
+        out = list_containers(self.ctx, all_, limit, filters)
+        if size:
+            for item in out:
+                item.update(await self._sizes(self.ctx.registry.get(item["Id"])))
+        return out
 
-    def inspect(self, ref: str, size: bool = False) -> dict:
-        return inspect(self.get(ref), size)
+    async def inspect(self, ref: str, size: bool = False) -> dict:
+        c = self.get(ref)
+        out = inspect(c)
+        if size:
+            out.update(await self._sizes(c))
+        return out
+
+    async def _sizes(self, c: Container) -> dict:
+        try:
+            image_size = self.ctx.store.images.get_by_id(c.image_id).size
+        except NotFound:
+            image_size = 0
+        return await asyncio.get_running_loop().run_in_executor(self.ctx.pool, sizes, c, image_size)
 
     async def create(self, body: dict, name: str | None) -> Container:
         return await create_mod.create(self.ctx, body, name)

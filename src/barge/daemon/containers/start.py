@@ -53,7 +53,7 @@ async def start_locked(ctx: Ctx, c: Container) -> None:
         await _cleanup_failed(ctx, c)
         raise
     c.state = State(status="running", pid=pid, started_at=clock.rfc3339nano(),
-                    conmon_pid=_read_int(c.path("conmon.pid")))
+                    finished_at=c.state.finished_at, conmon_pid=_read_int(c.path("conmon.pid")))
     c.has_been_started = True
     c.manually_stopped = False
     await _connect_attachers(ctx, c)

@@ -5,6 +5,7 @@ import fnmatch
 
 from barge.daemon.containers.context import Ctx
 from barge.daemon.images.views import created_unix, summary
+from barge.spec import clock
 from barge.errdefs import InvalidParameter, NotFound
 from barge.spec import reference
 from barge.store.images import Image
@@ -39,6 +40,10 @@ def _bool(v: str) -> bool:
     raise InvalidParameter(f"Invalid filter 'dangling={v}'")
 
 
+def _created(img: Image) -> float:
+    return clock.parse_rfc3339(img.config.get("created") or "")
+
+
 def list_images(ctx: Ctx, all_: bool = False, filters: dict | None = None) -> list[dict]:
     filters = dict(filters or {})
     for k in filters:
@@ -47,11 +52,8 @@ def list_images(ctx: Ctx, all_: bool = False, filters: dict | None = None) -> li
     imgs = ctx.store.images.list()
     for key in ("before", "since"):
         if filters.get(key):
-            try:
-                t = created_unix(ctx.store.images.resolve(filters[key][0]))
-            except NotFound:
-                raise NotFound(f"No such image: {filters[key][0]}") from None
-            imgs = [i for i in imgs if (created_unix(i) < t if key == "before" else created_unix(i) > t)]
+            t = _created(ctx.store.images.resolve(filters[key][0]))
+            imgs = [i for i in imgs if (_created(i) < t if key == "before" else _created(i) > t)]
     if filters.get("dangling"):
         want = _bool(filters["dangling"][-1])
         imgs = [i for i in imgs if (not i.repo_tags) == want]
@@ -59,8 +61,5 @@ def list_images(ctx: Ctx, all_: bool = False, filters: dict | None = None) -> li
         imgs = [i for i in imgs if any(_ref_match(i, p) for p in filters["reference"])]
     if filters.get("label"):
         imgs = [i for i in imgs if all(_label_match(i, l) for l in filters["label"])]
-    counts: dict[str, int] = {}
-    for c in ctx.registry.all():
-        counts[c.image_id] = counts.get(c.image_id, 0) + 1
     imgs.sort(key=created_unix, reverse=True)
     return [summary(i, -1) for i in imgs]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 
 from barge.daemon.containers.context import Ctx
+from barge.spec import changes as changespec
 from barge.daemon.images import importer, load as load_mod, remove as remove_mod, save as save_mod
 from barge.daemon.images.listing import list_images
 from barge.daemon.images.views import history, inspect
@@ -32,6 +33,9 @@ class ImageService:
 
     async def prune(self, filters: dict) -> dict:
         return await remove_mod.prune(self.ctx, filters)
+
+    def check_changes(self, changes: list[str]) -> None:
+        changespec.apply({}, changes)
 
     async def import_image(self, body, repo, tag, changes, message, source="-") -> str:
         return await importer.import_image(self.ctx, body, repo, tag, changes, message, source)
