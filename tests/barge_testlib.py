@@ -1,6 +1,7 @@
 """Test support: a real barged on a temporary socket and data root."""
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -105,3 +106,15 @@ def _unmount_under(path: str) -> None:
         points = [line.split()[4] for line in f]
     for p in sorted((p for p in points if p == path or p.startswith(path + "/")), reverse=True):
         subprocess.run(["umount", "-l", p], capture_output=True)
+
+
+@contextlib.contextmanager
+def running_daemon():
+    """A started barged with busybox:latest, destroyed (containers, mounts, dirs) afterwards."""
+    needs_root()
+    d = Daemon().start()
+    try:
+        d.make_busybox()
+        yield d
+    finally:
+        d.destroy()

@@ -3,27 +3,17 @@ from __future__ import annotations
 
 import pytest
 
-from barge_testlib import Daemon, needs_root
+from barge_testlib import running_daemon
 
 
 @pytest.fixture(scope="session")
 def daemon():
-    needs_root()
-    d = Daemon().start()
-    try:
-        d.make_busybox()
+    with running_daemon() as d:
         yield d
-    finally:
-        d.destroy()
 
 
 @pytest.fixture
 def fresh_daemon():
     """A daemon of the test's own, for restarts and crashes."""
-    needs_root()
-    d = Daemon().start()
-    try:
-        d.make_busybox()
+    with running_daemon() as d:
         yield d
-    finally:
-        d.destroy()
