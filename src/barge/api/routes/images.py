@@ -16,10 +16,10 @@ def _jsonl(obj) -> bytes:
 
 def routes(d: Daemon):
     async def list_(req: Request):
-        return json_response(d.images.list(req.bool("all"), filters.parse(req.param("filters"))))
+        return json_response(d.images.list(req.bool("all"), filters.parse(req.param("filters")), req.version))
 
     async def inspect(req: Request, name: str):
-        return json_response(d.images.inspect(name))
+        return json_response(d.images.inspect(name, req.version))
 
     async def history(req: Request, name: str):
         return json_response(d.images.history(name))

@@ -44,7 +44,8 @@ def _created(img: Image) -> float:
     return clock.parse_rfc3339(img.config.get("created") or "")
 
 
-def list_images(ctx: Ctx, all_: bool = False, filters: dict | None = None) -> list[dict]:
+def list_images(ctx: Ctx, all_: bool = False, filters: dict | None = None,
+                api: tuple[int, int] = (1, 45)) -> list[dict]:
     filters = dict(filters or {})
     for k in filters:
         if k not in FILTERS:
@@ -62,4 +63,4 @@ def list_images(ctx: Ctx, all_: bool = False, filters: dict | None = None) -> li
     if filters.get("label"):
         imgs = [i for i in imgs if all(_label_match(i, l) for l in filters["label"])]
     imgs.sort(key=created_unix, reverse=True)
-    return [summary(i, -1) for i in imgs]
+    return [summary(i, -1, api) for i in imgs]

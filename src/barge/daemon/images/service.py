@@ -14,11 +14,11 @@ class ImageService:
     def __init__(self, ctx: Ctx) -> None:
         self.ctx = ctx
 
-    def list(self, all_=False, filters=None) -> list[dict]:
-        return list_images(self.ctx, all_, filters)
+    def list(self, all_=False, filters=None, api=(1, 45)) -> list[dict]:
+        return list_images(self.ctx, all_, filters, api)
 
-    def inspect(self, ref: str) -> dict:
-        return inspect(self.ctx.store, self.ctx.store.images.resolve(ref))
+    def inspect(self, ref: str, api=(1, 45)) -> dict:
+        return inspect(self.ctx.store, self.ctx.store.images.resolve(ref), api)
 
     def history(self, ref: str) -> list[dict]:
         return history(self.ctx.store, self.ctx.store.images.resolve(ref))

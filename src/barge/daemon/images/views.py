@@ -10,18 +10,23 @@ def created_unix(img: Image) -> int:
     return clock.unix(img.config.get("created") or "")
 
 
-def summary(img: Image, containers: int = -1) -> dict:
-    return {
+def summary(img: Image, containers: int = -1, api: tuple[int, int] = (1, 45)) -> dict:
+    out = {
         "Id": img.id, "ParentId": img.parent, "RepoTags": img.repo_tags,
         "RepoDigests": img.repo_digests, "Created": created_unix(img), "Size": img.size,
-        "SharedSize": -1, "VirtualSize": img.size, "Labels": (img.config.get("config") or {}).get("Labels") or {},
+        "SharedSize": -1, "Labels": (img.config.get("config") or {}).get("Labels") or {},
         "Containers": containers,
     }
+    if api < (1, 44):          # removed in API 1.44
+        out["VirtualSize"] = img.size
+    return out
 
 
-def inspect(store: Store, img: Image) -> dict:
+def inspect(store: Store, img: Image, api: tuple[int, int] = (1, 45)) -> dict:
+    """ImageInspect as the API version asks: Container/ContainerConfig until
+    1.45, VirtualSize until 1.44."""
     cfg = img.config
-    return {
+    out = {
         "Id": img.id, "RepoTags": img.repo_tags, "RepoDigests": img.repo_digests,
         "Parent": img.parent, "Comment": cfg.get("comment", ""), "Created": cfg.get("created", ""),
         "DockerVersion": cfg.get("docker_version", ""), "Author": cfg.get("author", ""),
@@ -32,6 +37,12 @@ def inspect(store: Store, img: Image) -> dict:
         "RootFS": {"Type": "layers", "Layers": img.diff_ids},
         "Metadata": {"LastTagTime": clock.rfc3339nano(int(img.stored_at * 1e9)) if img.stored_at else clock.ZERO},
     }
+    if api < (1, 45):
+        out["Container"] = cfg.get("container", "")
+        out["ContainerConfig"] = _config(cfg.get("container_config") or {})
+    if api >= (1, 44):
+        del out["VirtualSize"]
+    return out
 
 
 def _config(c: dict) -> dict:
