@@ -81,6 +81,85 @@ def security_opts(items: list[str], read_file) -> list[str]:
     return out
 
 
+def ulimits(items: list[str]) -> list[dict]:
+    """`nofile=1024[:2048]` -> {"Name", "Soft", "Hard"} (Docker's units.ParseUlimit)."""
+    out = []
+    for item in items:
+        name, eq, value = item.partition("=")
+        if not eq or not name:
+            raise InvalidParameter(f'invalid ulimit argument: {item}')
+        soft_s, _, hard_s = value.partition(":")
+        try:
+            soft = int(soft_s)
+            hard = int(hard_s) if hard_s else soft
+        except ValueError:
+            raise InvalidParameter(f'invalid ulimit argument: {item}') from None
+        if soft > hard:
+            raise InvalidParameter(f"ulimit soft limit must be less than or equal to hard limit: {soft} > {hard}")
+        out.append({"Name": name, "Soft": soft, "Hard": hard})
+    return out
+
+
+def tmpfs(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        path, _, opts = item.partition(":")
+        if not path.startswith("/"):
+            raise InvalidParameter(f"invalid mount path: '{path}' mount path must be absolute")
+        out[path] = opts
+    return out
+
+
+def sysctls(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        k, eq, v = item.partition("=")
+        if not eq:
+            raise InvalidParameter(f"sysctl '{item}' is not allowed")
+        out[k] = v
+    return out
+
+
+def _bytes(value, flag: str) -> int:
+    if value in (None, ""):
+        return 0
+    if value == "-1":
+        return -1
+    from barge.spec.units import ram_in_bytes
+    try:
+        return ram_in_bytes(str(value))
+    except InvalidParameter as e:
+        raise InvalidParameter(f'invalid argument "{value}" for "{flag}" flag: {e}') from None
+
+
+def _nano_cpus(value) -> int:
+    if value in (None, ""):
+        return 0
+    try:
+        return int(round(float(value) * 1e9))
+    except ValueError:
+        raise InvalidParameter(f'invalid argument "{value}" for "--cpus" flag: failed to parse {value} as a rational number') from None
+
+
+def resources(o: dict) -> dict:
+    """The limit flags as HostConfig fields."""
+    return {
+        "Memory": _bytes(o.get("memory"), "-m, --memory"),
+        "MemorySwap": _bytes(o.get("memory-swap"), "--memory-swap"),
+        "MemoryReservation": _bytes(o.get("memory-reservation"), "--memory-reservation"),
+        "NanoCpus": _nano_cpus(o.get("cpus")), "CpuShares": int(o.get("cpu-shares") or 0),
+        "CpuPeriod": int(o.get("cpu-period") or 0), "CpuQuota": int(o.get("cpu-quota") or 0),
+        "CpusetCpus": o.get("cpuset-cpus") or "", "CpusetMems": o.get("cpuset-mems") or "",
+        "PidsLimit": int(o["pids-limit"]) if o.get("pids-limit") else None,
+        "OomKillDisable": bool(o.get("oom-kill-disable")),
+        "Ulimits": ulimits(o.get("ulimit") or []) or None,
+        "ShmSize": _bytes(o.get("shm-size"), "--shm-size") or 0,
+        "Sysctls": sysctls(o.get("sysctl") or []) or None,
+        "GroupAdd": o.get("group-add") or None,
+        "Tmpfs": tmpfs(o.get("tmpfs") or []) or None,
+    }
+
+
 def _read_text(path: str) -> str:
     with open(path) as f:
         return f.read()
@@ -137,6 +216,7 @@ def create_body(o: dict, image: str, cmd: list[str], environ: dict[str, str],
         "DnsOptions": o.get("dns-option") or [], "ExtraHosts": o.get("add-host") or None,
         "Binds": o.get("volume") or None, "ContainerIDFile": o.get("cidfile") or "",
         "Init": True if o.get("init") else None,
+        **resources(o),
     }
     if host_config["AutoRemove"] and host_config["RestartPolicy"]["Name"] != "no":
         raise InvalidParameter("conflicting options: cannot specify both --restart and --rm")

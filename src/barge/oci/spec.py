@@ -231,11 +231,28 @@ def _process(
         "env": build_env(spec, user),
         "cwd": spec.working_dir or "/",
         "capabilities": _capabilities(caps, user.uid),
-        "rlimits": [{"type": "RLIMIT_NOFILE", "hard": hard, "soft": soft}],
+        "rlimits": _rlimits(spec.resources.ulimits, soft, hard),
     }
     if security.no_new_privileges:
         process["noNewPrivileges"] = True
     return process
+
+
+def _rlimits(ulimits: list[dict], nofile_soft: int, nofile_hard: int) -> list[dict]:
+    """--ulimit entries (Docker's names: nofile, nproc, core, ...) over the
+    daemon-derived NOFILE default."""
+    out = {"RLIMIT_NOFILE": {"type": "RLIMIT_NOFILE", "hard": nofile_hard, "soft": nofile_soft}}
+    for u in ulimits:
+        name = "RLIMIT_" + str(u.get("Name", "")).upper()
+        if name not in _ULIMIT_NAMES:
+            raise InvalidParameter(f"invalid ulimit type: {u.get('Name')}")
+        out[name] = {"type": name, "hard": int(u.get("Hard", 0)), "soft": int(u.get("Soft", 0))}
+    return list(out.values())
+
+
+_ULIMIT_NAMES = frozenset("RLIMIT_" + n for n in (
+    "AS", "CORE", "CPU", "DATA", "FSIZE", "LOCKS", "MEMLOCK", "MSGQUEUE", "NICE", "NOFILE",
+    "NPROC", "RSS", "RTPRIO", "RTTIME", "SIGPENDING", "STACK"))
 
 
 def _capabilities(caps: list[str], uid: int) -> dict:
@@ -258,6 +275,14 @@ def _mounts(spec: ContainerSpec, paths: BundlePaths) -> list[dict]:
         for m in mounts:
             if m["destination"] == "/sys" or m["type"] == "cgroup":
                 m["options"] = [o for o in m["options"] if o != "ro"]
+    for m in mounts:
+        if m["destination"] == "/dev/shm":
+            m["options"] = [o for o in m["options"] if not o.startswith("size=")] + \
+                [f"size={spec.resources.shm_size}"]
+    for dest, opts in sorted(spec.resources.tmpfs.items()):
+        extra = [o for o in (opts or "").split(",") if o]
+        mounts.append({"destination": dest, "type": "tmpfs", "source": "tmpfs",
+                       "options": ["nosuid", "nodev", "noexec"] + extra})
     return mounts + _network_file_mounts(paths, writable=not spec.read_only)
 
 
@@ -291,6 +316,8 @@ def _linux(
     }
     if _creates_netns(spec.network_mode):
         linux["sysctl"] = dict(NETNS_SYSCTLS)
+    if spec.resources.sysctls:
+        linux["sysctl"] = {**linux.get("sysctl", {}), **spec.resources.sysctls}
     if spec.privileged:
         linux["devices"] = [dict(d) for d in facts.devices]
         linux["resources"] = {"devices": [r.to_oci() for r in PRIVILEGED_DEVICE_RULES]}
@@ -298,10 +325,46 @@ def _linux(
         linux["resources"] = {"devices": [r.to_oci() for r in DEFAULT_DEVICE_RULES]}
         linux["maskedPaths"] = list(MASKED_PATHS)
         linux["readonlyPaths"] = list(READONLY_PATHS)
+    linux["resources"].update(resource_limits(spec.resources))
     profile = _seccomp(spec, host, facts, caps, security)
     if profile is not None:
         linux["seccomp"] = profile
     return linux
+
+
+def resource_limits(r) -> dict:
+    """linux.resources memory/cpu/pids from the container's limits (pure)."""
+    out: dict = {}
+    memory: dict = {}
+    if r.memory:
+        memory["limit"] = r.memory
+        memory["swap"] = r.memory_swap if r.memory_swap else 2 * r.memory
+    if r.memory_reservation:
+        memory["reservation"] = r.memory_reservation
+    if r.oom_kill_disable:
+        memory["disableOOMKiller"] = True
+    if memory:
+        out["memory"] = memory
+    cpu: dict = {}
+    if r.cpu_shares:
+        cpu["shares"] = r.cpu_shares
+    if r.nano_cpus:
+        cpu["period"] = 100000                        # Docker's: 100 ms, quota from --cpus
+        cpu["quota"] = r.nano_cpus * 100000 // 1_000_000_000
+    elif r.cpu_quota or r.cpu_period:
+        if r.cpu_period:
+            cpu["period"] = r.cpu_period
+        if r.cpu_quota:
+            cpu["quota"] = r.cpu_quota
+    if r.cpuset_cpus:
+        cpu["cpus"] = r.cpuset_cpus
+    if r.cpuset_mems:
+        cpu["mems"] = r.cpuset_mems
+    if cpu:
+        out["cpu"] = cpu
+    if r.pids_limit > 0:
+        out["pids"] = {"limit": r.pids_limit}
+    return out
 
 
 def _creates_netns(network_mode: str) -> bool:

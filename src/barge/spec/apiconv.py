@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 
 from barge.errdefs import InvalidParameter
-from barge.spec.container import ContainerSpec, LogConfig
+from barge.spec.container import ContainerSpec, LogConfig, Resources
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 LOG_DRIVERS = ("json-file", "local", "none", "k8s-file")
@@ -196,6 +196,8 @@ def fill_host_config(hc: dict | None) -> dict:
         "MaskedPaths": hc.get("MaskedPaths"),
         "ReadonlyPaths": hc.get("ReadonlyPaths"),
         "ConsoleSize": hc.get("ConsoleSize") or [0, 0],
+        "Sysctls": hc.get("Sysctls"),
+        "Tmpfs": hc.get("Tmpfs"),
     }
     for key, zero in _RESOURCE_ZEROS:
         out[key] = hc.get(key, zero) if hc.get(key) is not None else zero
@@ -244,4 +246,43 @@ def to_spec(config: dict, host_config: dict) -> ContainerSpec:
         log_config=LogConfig(lc.get("Type") or "json-file", dict(lc.get("Config") or {})),
         auto_remove=bool(host_config.get("AutoRemove")),
         restart_policy=dict(host_config.get("RestartPolicy") or {}),
+        resources=to_resources(host_config),
     )
+
+
+def to_resources(hc: dict) -> Resources:
+    memory = int(hc.get("Memory") or 0)
+    swap = int(hc.get("MemorySwap") or 0)
+    if memory and not swap:
+        swap = 2 * memory          # Docker: swap defaults to as much as the memory
+    return Resources(
+        memory=memory, memory_swap=swap, memory_reservation=int(hc.get("MemoryReservation") or 0),
+        nano_cpus=int(hc.get("NanoCpus") or 0), cpu_shares=int(hc.get("CpuShares") or 0),
+        cpu_period=int(hc.get("CpuPeriod") or 0), cpu_quota=int(hc.get("CpuQuota") or 0),
+        cpuset_cpus=hc.get("CpusetCpus") or "", cpuset_mems=hc.get("CpusetMems") or "",
+        pids_limit=int(hc.get("PidsLimit") or 0), oom_kill_disable=bool(hc.get("OomKillDisable")),
+        ulimits=list(hc.get("Ulimits") or []), shm_size=int(hc.get("ShmSize") or 67108864),
+        sysctls=dict(hc.get("Sysctls") or {}), group_add=list(hc.get("GroupAdd") or []),
+        tmpfs=dict(hc.get("Tmpfs") or {}))
+
+
+def check_resources(hc: dict, ncpu: int) -> None:
+    """Docker's create-time checks of the limits."""
+    mem, swap = int(hc.get("Memory") or 0), int(hc.get("MemorySwap") or 0)
+    if mem and mem < 6 * 1024 * 1024:
+        raise InvalidParameter("Minimum memory limit allowed is 6MB")
+    if mem and swap > 0 and swap < mem:
+        raise InvalidParameter("Minimum memoryswap limit should be larger than memory limit, "
+                               "see usage")
+    if swap > 0 and not mem:
+        raise InvalidParameter("You should always set the Memory limit when using Memoryswap limit, "
+                               "see usage")
+    nano = int(hc.get("NanoCpus") or 0)
+    if nano and (hc.get("CpuQuota") or hc.get("CpuPeriod")):
+        raise InvalidParameter("Conflicting options: Nano CPUs and CPU Period cannot both be set")
+    if nano < 0 or nano > ncpu * 1_000_000_000:
+        raise InvalidParameter(f"Range of CPUs is from 0.01 to {ncpu}.00, as there are only "
+                               f"{ncpu} CPUs available")
+    for u in hc.get("Ulimits") or []:
+        if not isinstance(u, dict) or u.get("Soft", 0) > u.get("Hard", 0):
+            raise InvalidParameter(f"ulimit soft limit must be less than or equal to hard limit: {u}")

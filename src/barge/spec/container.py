@@ -17,6 +17,27 @@ class LogConfig:
 
 
 @dataclass
+class Resources:
+    """Kernel-enforced limits (HostConfig's resource fields); 0/None = unlimited/unset."""
+    memory: int = 0                 # bytes
+    memory_swap: int = 0            # memory + swap, bytes; -1 unlimited swap
+    memory_reservation: int = 0
+    nano_cpus: int = 0              # --cpus × 1e9
+    cpu_shares: int = 0
+    cpu_period: int = 0
+    cpu_quota: int = 0
+    cpuset_cpus: str = ""
+    cpuset_mems: str = ""
+    pids_limit: int = 0             # <= 0: unlimited
+    oom_kill_disable: bool = False
+    ulimits: list[dict] = field(default_factory=list)    # [{"Name": "nofile", "Soft": 1, "Hard": 2}]
+    shm_size: int = 67108864
+    sysctls: dict[str, str] = field(default_factory=dict)
+    group_add: list[str] = field(default_factory=list)
+    tmpfs: dict[str, str] = field(default_factory=dict)  # path -> mount options
+
+
+@dataclass
 class ContainerSpec:
     image: str                                   # image reference as the user gave it
     cmd: list[str] = field(default_factory=list)
@@ -47,6 +68,7 @@ class ContainerSpec:
     log_config: LogConfig = field(default_factory=LogConfig)
     auto_remove: bool = False
     restart_policy: dict = field(default_factory=lambda: {"Name": "no", "MaximumRetryCount": 0})
+    resources: Resources = field(default_factory=Resources)
 
     def process_args(self) -> list[str]:
         return list(self.entrypoint or []) + list(self.cmd or [])

@@ -9,7 +9,7 @@ def _entries(text: str) -> list[list[str]]:
     return [ln.split(":") for ln in text.splitlines() if ln and not ln.startswith("#")]
 
 
-def resolve(user: str, passwd: str, group: str) -> ProcessUser:
+def resolve(user: str, passwd: str, group: str, group_add: list[str] = ()) -> ProcessUser:
     name, _, grp = (user or "0").partition(":")
     users = _entries(passwd)
     groups = _entries(group)
@@ -21,6 +21,10 @@ def resolve(user: str, passwd: str, group: str) -> ProcessUser:
     for g in groups:
         if len(g) > 3 and uname in g[3].split(",") and g[2].isdigit() and int(g[2]) != gid:
             supplementary.append(int(g[2]))
+    for g in group_add:                      # --group-add: names from /etc/group, or numbers
+        gid_extra = _find_group(g, groups)
+        if gid_extra not in supplementary:
+            supplementary.append(gid_extra)
     return ProcessUser(uid=uid, gid=gid, additional_gids=supplementary, home=home)
 
 

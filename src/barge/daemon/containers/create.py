@@ -33,6 +33,7 @@ async def create(ctx: Ctx, body: dict, name: str | None) -> Container:
     cid = ids.new_id()
     name = ids.validate_name(name) if name else _generate_name(ctx)
     host_config = apiconv.fill_host_config(body.get("HostConfig"))
+    apiconv.check_resources(host_config, os.cpu_count() or 1)
     config = apiconv.merge_config(body, image.config.get("config") or {}, cid,
                                   socket.gethostname() if host_config["NetworkMode"] == "host" else None)
     if not host_config["Privileged"]:

@@ -102,7 +102,7 @@ def prepare_rootfs(ctx: Ctx, c: Container, spec: ContainerSpec) -> None:
     if not sysmount.is_mounted(c.rootfs):
         sysmount.mount_overlay(c.lower_dirs, c.path("upper"), c.path("work"), c.rootfs)
     user = users.resolve(spec.user, _read_in_root(c.rootfs, "etc/passwd"),
-                         _read_in_root(c.rootfs, "etc/group"))
+                         _read_in_root(c.rootfs, "etc/group"), spec.resources.group_add)
     if spec.working_dir:
         wd = secure_join(c.rootfs, spec.working_dir)
         if not os.path.isdir(wd):

@@ -1,0 +1,44 @@
+"""Limits are enforced by the kernel: a test exceeds each and sees the effect."""
+from __future__ import annotations
+
+import uuid
+
+
+def test_memory_limit_oom_kills_and_is_reported(daemon):
+    n = f"oom-{uuid.uuid4().hex[:6]}"
+    r = daemon.cli("run", "--name", n, "-m", "16m", "--memory-swap", "16m", "busybox", "sh", "-c",
+                   'x=$(head -c 100m /dev/zero | tr "\\0" a); echo survived')
+    try:
+        assert r.returncode == 137 and b"survived" not in r.stdout
+        assert daemon.out("inspect", "-f", "{{.State.OOMKilled}} {{.State.ExitCode}} {{.HostConfig.Memory}}",
+                          n) == "true 137 16777216\n"
+    finally:
+        daemon.cli("rm", "-f", n)
+
+
+def test_pids_limit_caps_a_fork_bomb(daemon):
+    script = "i=0; while [ $i -lt 20 ]; do sleep 0.5 & i=$((i+1)); done; wait; echo all-forked"
+    r = daemon.cli("run", "--rm", "--pids-limit", "8", "busybox", "sh", "-c", script, timeout=30)
+    assert r.returncode != 0 and b"can't fork" in r.stderr and b"all-forked" not in r.stdout
+    r = daemon.cli("run", "--rm", "busybox", "sh", "-c", script, timeout=30)
+    assert r.returncode == 0 and r.stdout == b"all-forked\n"
+
+
+def test_cpu_ulimit_shm_tmpfs_sysctl_groups(daemon):
+    out = daemon.out("run", "--rm", "--cpus", "0.5", "--cpu-shares", "512", "--ulimit", "nproc=100:200",
+                     "--shm-size", "16m", "--tmpfs", "/scratch:size=1m", "--sysctl", "net.ipv4.ip_forward=1",
+                     "--group-add", "1234", "busybox", "sh", "-c",
+                     "cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.shares; ulimit -u; ulimit -Hu;"
+                     " df -k /dev/shm /scratch | tail -2 | awk '{print $2}'; id -G; cat /proc/sys/net/ipv4/ip_forward")
+    assert out.split() == ["50000", "512", "100", "200", "16384", "1024", "0", "1234", "1"]
+
+
+def test_bad_limits_are_refused(daemon):
+    r = daemon.cli("run", "--rm", "-m", "1m", "busybox", "true")
+    assert r.returncode == 125 and b"Minimum memory limit allowed is 6MB" in r.stderr
+    r = daemon.cli("run", "--rm", "-m", "64m", "--memory-swap", "32m", "busybox", "true")
+    assert r.returncode == 125 and b"Minimum memoryswap limit should be larger than memory limit" in r.stderr
+    r = daemon.cli("run", "--rm", "--cpus", "99", "busybox", "true")
+    assert r.returncode == 125 and b"Range of CPUs is from 0.01" in r.stderr
+    r = daemon.cli("run", "--rm", "--ulimit", "nofile=10:5", "busybox", "true")
+    assert r.returncode == 125 and b"soft limit must be less than or equal to hard limit" in r.stderr
