@@ -62,7 +62,8 @@ async def spawn(o: ConmonOptions) -> int:
                "_OCI_SYNCPIPE": str(wfd)}
         proc = await asyncio.create_subprocess_exec(
             *build_args(o, binary), stdin=asyncio.subprocess.DEVNULL, stdout=errlog,
-            stderr=errlog, pass_fds=(wfd,), env=env, start_new_session=True)
+            stderr=errlog, pass_fds=(wfd,), env=env, start_new_session=True,
+            cwd=o.bundle)   # conmon drops an "oom" file in its working directory too
     finally:
         os.close(wfd)
         os.close(errlog)
