@@ -211,3 +211,17 @@ def test_export_of_a_running_container(daemon, sleepy, tmp_path):
     daemon.out("export", "-o", str(out), sleepy)
     names = subprocess.run(["tar", "tf", str(out)], capture_output=True, check=True).stdout.decode().split()
     assert "bin/busybox" in names and "etc/passwd" in names
+
+
+def test_init_is_pid_1_and_forwards_signals(daemon):
+    out = daemon.out("run", "--rm", "--init", "busybox", "sh", "-c", "cat /proc/1/cmdline | tr '\\0' ' '")
+    assert out.startswith("/sbin/docker-init -- sh -c")
+    n = name()
+    daemon.out("run", "-d", "--init", "--name", n, "busybox", "sleep", "100")
+    try:
+        t0 = time.time()
+        daemon.out("stop", "-t", "10", n)       # tini passes SIGTERM on; a bare `sleep` as PID 1 ignores it
+        assert time.time() - t0 < 5
+        assert daemon.out("inspect", "-f", "{{.State.ExitCode}} {{.HostConfig.Init}}", n) == "143 true\n"
+    finally:
+        daemon.cli("rm", "-f", n)

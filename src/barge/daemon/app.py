@@ -28,7 +28,7 @@ SECCOMP_PROFILE = os.path.join(os.path.dirname(__file__), "..", "oci", "seccomp_
 def host_defaults(cfg: DaemonConfig) -> HostDefaults:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     return HostDefaults(rlimit_nofile=(soft, hard), arch=os.uname().machine,
-                        seccomp_profile=_seccomp_profile(cfg))
+                        seccomp_profile=_seccomp_profile(cfg), init_path=shutil.which("tini-static"))
 
 
 def _seccomp_profile(cfg: DaemonConfig) -> dict | None:

@@ -77,7 +77,7 @@ def build_config(
         "process": _process(spec, user, host, caps, security),
         "root": {"path": paths.rootfs, "readonly": spec.read_only},
         "hostname": spec.hostname,
-        "mounts": _mounts(spec, paths),
+        "mounts": _mounts(spec, paths, host),
         "linux": _linux(spec, host, paths, facts, caps, security),
     }
     if spec.domainname:
@@ -219,6 +219,8 @@ def _process(
     args = spec.process_args()
     if not args:
         raise InvalidParameter("No command specified")
+    if spec.init:
+        args = [INIT_PATH, "--"] + args
     soft, hard = host.rlimit_nofile
     process: dict = {
         "terminal": spec.tty,
@@ -265,7 +267,10 @@ def _capabilities(caps: list[str], uid: int) -> dict:
 
 # --- mounts -----------------------------------------------------------------
 
-def _mounts(spec: ContainerSpec, paths: BundlePaths) -> list[dict]:
+INIT_PATH = "/sbin/docker-init"
+
+
+def _mounts(spec: ContainerSpec, paths: BundlePaths, host: HostDefaults) -> list[dict]:
     mounts = [m.to_oci() for m in DEFAULT_MOUNTS]
     if spec.read_only:
         for m in mounts:
@@ -283,6 +288,11 @@ def _mounts(spec: ContainerSpec, paths: BundlePaths) -> list[dict]:
         extra = [o for o in (opts or "").split(",") if o]
         mounts.append({"destination": dest, "type": "tmpfs", "source": "tmpfs",
                        "options": ["nosuid", "nodev", "noexec"] + extra})
+    if spec.init:
+        if not host.init_path:
+            raise InvalidParameter("docker-init binary not found: install tini (Debian package tini)")
+        mounts.append({"destination": INIT_PATH, "type": "bind", "source": host.init_path,
+                       "options": ["bind", "ro", "nosuid", "nodev"]})
     return mounts + _network_file_mounts(paths, writable=not spec.read_only)
 
 

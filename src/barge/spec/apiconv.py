@@ -247,6 +247,7 @@ def to_spec(config: dict, host_config: dict) -> ContainerSpec:
         auto_remove=bool(host_config.get("AutoRemove")),
         restart_policy=dict(host_config.get("RestartPolicy") or {}),
         resources=to_resources(host_config),
+        init=bool(host_config.get("Init")),
     )
 
 

@@ -69,6 +69,7 @@ class ContainerSpec:
     auto_remove: bool = False
     restart_policy: dict = field(default_factory=lambda: {"Name": "no", "MaximumRetryCount": 0})
     resources: Resources = field(default_factory=Resources)
+    init: bool = False                           # --init: tini as PID 1
 
     def process_args(self) -> list[str]:
         return list(self.entrypoint or []) + list(self.cmd or [])
@@ -89,6 +90,7 @@ class HostDefaults:
     rlimit_nofile: tuple[int, int] = (1024, 20000)   # (soft, hard) of the daemon itself
     arch: str = "x86_64"                             # os.uname().machine
     seccomp_profile: dict | None = None              # Docker's default profile JSON, or None to disable
+    init_path: str | None = None                     # host binary bind-mounted as /sbin/docker-init
 
 
 @dataclass
