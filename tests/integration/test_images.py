@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 import tarfile
+import time
 import uuid
 
 import pytest
@@ -217,3 +218,18 @@ def test_a_hundred_layers_mount(daemon, busybox_layer):
         assert out == "0\n99\n100\n"
     finally:
         daemon.cli("rmi", tag)
+
+
+def test_system_df(daemon):
+    c = daemon.out("run", "-d", "busybox", "sh", "-c", "head -c 3000 /dev/zero > /blob; sleep 60").strip()
+    try:
+        time.sleep(0.3)
+        lines = daemon.out("system", "df").splitlines()
+        assert re.split(r"\s{2,}", lines[0]) == ["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"]
+        assert [ln.split()[0] for ln in lines[1:]] == ["Images", "Containers", "Local", "Build"]
+        row = json.loads(daemon.out("system", "df", "--format", "{{json .}}").splitlines()[1])
+        assert row["Type"] == "Containers" and int(row["Active"]) >= 1 and row["Size"].endswith("kB")
+        v = daemon.out("system", "df", "-v")
+        assert "Images space usage:" in v and c[:12] in v and "3kB" in v
+    finally:
+        daemon.cli("rm", "-f", c)

@@ -26,11 +26,12 @@ GROUPS: dict[str, dict[str, str]] = {
     "image": {"ls": "images", "list": "images", "tag": "tag", "rm": "rmi", "remove": "rmi",
               "history": "history", "save": "save", "load": "load", "import": "import",
               "inspect": "image inspect", "prune": "image prune", "pull": "pull"},
-    "system": {"info": "info", "events": "events"},
+    "system": {"info": "info", "events": "events", "df": "system df"},
 }
 EXTRA: dict[str, tuple[str, str]] = {
     "container inspect": ("inspect", "container_inspect"), "image inspect": ("inspect", "image_inspect"),
     "container prune": ("container", "prune"), "image prune": ("image", "prune"),
+    "system df": ("system", "df"),
 }
 
 USAGE = f"""

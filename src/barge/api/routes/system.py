@@ -6,6 +6,7 @@ import json
 
 from barge.api.http import Request, Response, StreamResponse, json_response
 from barge.daemon import system
+from barge.daemon.diskusage import disk_usage
 from barge.daemon.app import Daemon
 from barge.spec import filters
 from barge.api.routes.containers import _ts
@@ -71,7 +72,12 @@ def routes(d: Daemon):
                 d.ctx.events.unsubscribe(q)
         return StreamResponse(body())
 
+    async def df(req: Request):
+        loop = asyncio.get_running_loop()
+        return json_response(await loop.run_in_executor(d.ctx.pool, disk_usage, d.ctx, req.version))
+
     return [
+        ("GET", "/system/df", df),
         ("GET", "/_ping", ping),
         ("GET", "/version", version),
         ("GET", "/info", info),

@@ -135,3 +135,26 @@ def format_event(ev: dict) -> str:
 
 
 del json
+
+
+def df(ctx: Context, argv: list[str]) -> int:
+    p = parse(ctx, "system df", "docker system df [OPTIONS]", "Show docker disk usage",
+              [F("format", None, "string", "", "Format output using a custom template"),
+               F("verbose", "v", "bool", False, "Show detailed information on space usage")], argv, max_args=0)
+    try:
+        du = ctx.client.get_json("/system/df")
+    except Exception as e:
+        return ctx.daemon_error(e)
+    from barge.cli import diskusage
+    if p.opts["verbose"]:
+        sys.stdout.write(diskusage.verbose(du))
+        return 0
+    from barge.cli import format as fmt
+    from barge.errdefs import InvalidParameter
+    try:
+        sys.stdout.write(fmt.render(diskusage.summary_rows(du), p.opts["format"], diskusage.SUMMARY_TABLE,
+                                    diskusage.SUMMARY_HEADERS))
+    except InvalidParameter as e:
+        ctx.err(str(e))
+        return 1
+    return 0

@@ -1,0 +1,64 @@
+"""`system df` rows, computed from GET /system/df as Docker's CLI computes them."""
+from __future__ import annotations
+
+import time
+
+from barge.cli import format as fmt
+from barge.cli import rows
+from barge.spec.units import human_size
+
+SUMMARY_TABLE = "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}"
+SUMMARY_HEADERS = {"Type": "TYPE", "TotalCount": "TOTAL", "Active": "ACTIVE", "Size": "SIZE",
+                   "Reclaimable": "RECLAIMABLE"}
+
+
+class UsageRow:
+    def __init__(self, typ: str, total: int, active: int, size: int, reclaimable: int, pct: bool) -> None:
+        self.Type, self.TotalCount, self.Active = typ, str(total), str(active)
+        self.Size = human_size(size, 4)
+        self.Reclaimable = human_size(reclaimable, 4)
+        if pct:
+            self.Reclaimable += f" ({reclaimable * 100 // size if size else 0}%)"
+
+    def __json__(self) -> dict:
+        return {"Active": self.Active, "Reclaimable": self.Reclaimable, "Size": self.Size,
+                "TotalCount": self.TotalCount, "Type": self.Type}
+
+
+def summary_rows(du: dict) -> list[UsageRow]:
+    imgs, cs = du.get("Images") or [], du.get("Containers") or []
+    total = du.get("LayersSize") or 0
+    used = sum(i["Size"] - i["SharedSize"] for i in imgs
+               if i.get("Containers") and i.get("Size", -1) != -1 and i.get("SharedSize", -1) != -1)
+    c_size = sum(c.get("SizeRw") or 0 for c in cs)
+    c_reclaim = sum(c.get("SizeRw") or 0 for c in cs if c.get("State") != "running")
+    return [
+        UsageRow("Images", len(imgs), sum(1 for i in imgs if i.get("Containers")), total, total - used, True),
+        UsageRow("Containers", len(cs), sum(1 for c in cs if c.get("State") == "running"), c_size, c_reclaim,
+                 True),
+        UsageRow("Local Volumes", 0, 0, 0, 0, False),
+        UsageRow("Build Cache", 0, 0, 0, 0, False),
+    ]
+
+
+def verbose(du: dict) -> str:
+    now = time.time()
+    out = ["Images space usage:\n\n"]
+    image_lines = [["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE", "SHARED SIZE", "UNIQUE SIZE", "CONTAINERS"]]
+    for r in rows.image_rows(du.get("Images") or [], now=now):
+        s = r._i
+        shared = s.get("SharedSize", 0)
+        image_lines.append([r.Repository, r.Tag, r.ID, r.CreatedSince, r.Size, human_size(shared, 4),
+                            human_size(s.get("Size", 0) - shared, 4), str(s.get("Containers", 0))])
+    out.append(fmt.tabwrite(image_lines) + "\n")
+    out.append("Containers space usage:\n\n")
+    c_lines = [["CONTAINER ID", "IMAGE", "COMMAND", "LOCAL VOLUMES", "SIZE", "CREATED", "STATUS", "NAMES"]]
+    for c in du.get("Containers") or []:
+        r = rows.ContainerRow(c, trunc=True, now=now)
+        c_lines.append([r.ID, r.Image, r.Command, "0", human_size(c.get("SizeRw") or 0), r.RunningFor, r.Status,
+                        r.Names])
+    out.append(fmt.tabwrite(c_lines) + "\n")
+    out.append("Local Volumes space usage:\n\n")
+    out.append(fmt.tabwrite([["VOLUME NAME", "LINKS", "SIZE"]]) + "\n")
+    out.append("Build cache usage: 0B\n")
+    return "".join(out)
