@@ -126,9 +126,10 @@ def events(ctx: Context, argv: list[str]) -> int:
 
 
 def format_event(ev: dict) -> str:
-    from barge.spec import clock
-    ts = clock.rfc3339nano(ev.get("timeNano") or ev.get("time", 0) * 1_000_000_000)
-    ts = ts.replace("Z", "") + "Z" if "." in ts else ts
+    import time as _time
+    ns = ev.get("timeNano") or ev.get("time", 0) * 1_000_000_000
+    sec, frac = divmod(ns, 1_000_000_000)      # Docker's fixed 9-digit RFC 3339 (UTC)
+    ts = _time.strftime("%Y-%m-%dT%H:%M:%S", _time.gmtime(sec)) + f".{frac:09d}Z"
     attrs = ev.get("Actor", {}).get("Attributes") or {}
     a = ", ".join(f"{k}={v}" for k, v in sorted(attrs.items()))
     return f"{ts} {ev['Type']} {ev['Action']} {ev['Actor']['ID']}" + (f" ({a})" if a else "")
