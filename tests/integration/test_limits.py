@@ -42,3 +42,23 @@ def test_bad_limits_are_refused(daemon):
     assert r.returncode == 125 and b"Range of CPUs is from 0.01" in r.stderr
     r = daemon.cli("run", "--rm", "--ulimit", "nofile=10:5", "busybox", "true")
     assert r.returncode == 125 and b"soft limit must be less than or equal to hard limit" in r.stderr
+
+
+def test_update_a_running_container(daemon):
+    n = f"upd-{uuid.uuid4().hex[:6]}"
+    daemon.out("run", "-d", "--name", n, "-m", "64m", "busybox", "sleep", "300")
+    try:
+        assert daemon.out("update", "-m", "128m", "--memory-swap", "256m", "--pids-limit", "40", "--cpus", "0.5",
+                          "--restart", "on-failure:3", n) == n + "\n"
+        inside = daemon.out("exec", n, "sh", "-c", "cat /sys/fs/cgroup/memory/memory.limit_in_bytes "
+                            "/sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/cpu/cpu.cfs_quota_us")
+        assert inside.split() == [str(128 << 20), "40", "50000"]
+        assert daemon.out("inspect", "-f", "{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}} "
+                          "{{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}",
+                          n) == f"{128 << 20} 40 on-failure:3\n"
+        r = daemon.cli("update", "-m", "1m", n)
+        assert r.returncode == 1 and b"Minimum memory limit allowed is 6MB" in r.stderr
+        r = daemon.cli("update", n)
+        assert r.returncode == 1 and b"you must provide one or more flags" in r.stderr
+    finally:
+        daemon.cli("rm", "-f", n)

@@ -3,12 +3,15 @@ from __future__ import annotations
 
 from barge.api.router import Router
 from barge.api.routes import containers, images, system
+from barge.api.routes import files
+from barge.api.routes import exec as exec_routes
+from barge.api.routes import lifecycle
 from barge.daemon.app import Daemon
 
 
 def build_router(d: Daemon) -> Router:
     r = Router()
-    for module in (system, containers, images):
+    for module in (system, containers, images, exec_routes, lifecycle, files):
         for method, path, handler in module.routes(d):
             r.add(method, path, handler)
     return r

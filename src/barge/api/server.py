@@ -142,13 +142,13 @@ class Server:
             req = Request(ev.method.decode(), path, query, headers, version, conn)
             result = await handler(req, **params)
         except BargeError as e:
-            await self._send_error(conn, status_of(e), str(e))
+            await self._send_error(conn, status_of(e), str(e), head=ev.method == b"HEAD")
             return False
         except asyncio.CancelledError:
             raise
         except Exception as e:
             log.exception("handler failed: %s %s", ev.method, target)
-            await self._send_error(conn, 500, message_of(e))
+            await self._send_error(conn, 500, message_of(e), head=ev.method == b"HEAD")
             return False
         if isinstance(result, HijackResponse):
             await self._hijack(conn, headers, result)
@@ -170,13 +170,13 @@ class Server:
             await conn.send(h11.Data(data=r.body))
         await conn.send(h11.EndOfMessage())
 
-    async def _send_error(self, conn: _Conn, status: int, message: str) -> None:
+    async def _send_error(self, conn: _Conn, status: int, message: str, head: bool = False) -> None:
         body = json.dumps({"message": message}).encode() + b"\n"
         try:
             if status == 304:
                 await self._send(conn, Response(304))
             else:
-                await self._send(conn, Response(status, body, "application/json"))
+                await self._send(conn, Response(status, body, "application/json"), head=head)
         except h11.LocalProtocolError:
             pass
 

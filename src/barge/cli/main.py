@@ -13,6 +13,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "kill": ("container", "kill"), "rm": ("container", "rm"), "ps": ("container", "ps"),
     "logs": ("container", "logs"), "inspect": ("inspect", "inspect"), "rename": ("container", "rename"),
     "wait": ("container", "wait"), "export": ("container", "export"), "attach": ("container", "attach"),
+    "update": ("container", "update"),
+    "cp": ("files", "cp"), "diff": ("files", "diff"), "commit": ("files", "commit"),
+    "exec": ("exec", "exec_"),
+    "pause": ("lifecycle", "pause"), "unpause": ("lifecycle", "unpause"), "top": ("lifecycle", "top"),
     "images": ("image", "images"), "tag": ("image", "tag"), "rmi": ("image", "rmi"),
     "history": ("image", "history"), "save": ("image", "save"), "load": ("image", "load"),
     "import": ("image", "import_"), "pull": ("image", "pull"),
@@ -22,7 +26,9 @@ GROUPS: dict[str, dict[str, str]] = {
     "container": {"ls": "ps", "list": "ps", "ps": "ps", "run": "run", "create": "create", "start": "start",
                   "stop": "stop", "restart": "restart", "kill": "kill", "rm": "rm", "remove": "rm",
                   "logs": "logs", "inspect": "container inspect", "rename": "rename", "wait": "wait",
-                  "export": "export", "attach": "attach", "prune": "container prune"},
+                  "export": "export", "attach": "attach", "update": "update", "exec": "exec", "prune": "container prune",
+                  "pause": "pause", "unpause": "unpause", "top": "top",
+                  "cp": "cp", "diff": "diff", "commit": "commit"},
     "image": {"ls": "images", "list": "images", "tag": "tag", "rm": "rmi", "remove": "rmi",
               "history": "history", "save": "save", "load": "load", "import": "import",
               "inspect": "image inspect", "prune": "image prune", "pull": "pull"},
@@ -53,7 +59,8 @@ Management Commands:
   system      Manage barge
 
 Commands:
-  create attach start stop restart kill rm rename wait export inspect
+  create attach exec start stop restart kill rm rename wait export inspect
+  pause unpause top update cp diff commit
   tag rmi history save load import events
 
 Global Options:

@@ -223,7 +223,10 @@ class Client:
         except BrokenPipeError:
             pass
         rfile = s.makefile("rb", buffering=65536)
-        return _read_head(s, rfile)
+        resp = _read_head(s, rfile)
+        if method == "HEAD":
+            resp._done = True     # a HEAD answer has no body, whatever its headers say
+        return resp
 
     # conveniences
     def get(self, path, params=None, **kw) -> Response:
@@ -267,7 +270,7 @@ def _read_head(s: socket.socket, rfile) -> Response:
 
 
 def _error_message(resp: Response) -> str:
-    raw = resp.read()
+    raw = resp.read() if not resp._done else b""
     resp.close()
     try:
         return json.loads(raw).get("message", "") or raw.decode(errors="replace")

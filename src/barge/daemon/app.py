@@ -12,6 +12,9 @@ from barge.daemon.config import DaemonConfig
 from barge.daemon.containers.context import Ctx
 from barge.daemon.containers.logrotate import LogRotator
 from barge.daemon.containers.monitor import ExitMonitor
+from barge.daemon.containers.restart import RestartManager
+from barge.daemon.containers.start import start_locked
+from barge.daemon.containers.exec import ExecService
 from barge.daemon.containers.service import ContainerService
 from barge.daemon.events import Events
 from barge.daemon.images.service import ImageService
@@ -50,8 +53,11 @@ class Daemon:
                        registry=ContainerRegistry(os.path.join(cfg.data_root, "containers")),
                        runc=Runc(cfg.runc_root), events=Events(), host=host_defaults(cfg),
                        pool=self.pool, facts=probe_host_facts())
+        self.restarts = RestartManager(self.ctx, start_locked)
+        self.ctx.restarts = self.restarts      # stop/kill/remove cancel pending restarts through it
         self.containers = ContainerService(self.ctx)
         self.images = ImageService(self.ctx)
+        self.execs = ExecService(self.ctx)
         self.monitor: ExitMonitor | None = None
         self.rotator: LogRotator | None = None
 
@@ -61,16 +67,19 @@ class Daemon:
         self.store.layers.recover()
         shutil.rmtree(os.path.join(self.cfg.data_root, "tmp"), ignore_errors=True)
         self.ctx.registry.load()
+        await self.restarts.settle_interrupted()
         self.monitor = ExitMonitor(self.ctx, self.containers.on_exit)
         self.monitor.start()
         await self.monitor.recover()
         for c in list(self.ctx.registry.all()):
             if c.host_config.get("AutoRemove") and not c.state.running and c.has_been_started:
                 await self.containers.on_exit(c)
+        await self.restarts.restart_at_boot()
         self.rotator = LogRotator(self.ctx)
         self.rotator.start()
 
     async def close(self) -> None:
+        self.restarts.close()
         if self.rotator:
             self.rotator.stop()
         if self.monitor:

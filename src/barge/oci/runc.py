@@ -46,6 +46,9 @@ class Runc:
     async def state(self, cid: str) -> dict:
         return json.loads(await self._run("state", cid))
 
+    async def update(self, cid: str, resources_file: str) -> None:
+        await self._run("update", "--resources", resources_file, cid)
+
     async def pause(self, cid: str) -> None:
         await self._run("pause", cid)
 

@@ -5,6 +5,7 @@ import json
 
 from barge.api.http import HijackResponse, Request, Response, StreamResponse, json_response, no_content
 from barge.daemon.app import Daemon
+from barge.daemon.containers import update as update_mod
 from barge.daemon.containers.logs import LogOptions
 from barge.errdefs import InvalidParameter
 from barge.spec import filters
@@ -83,6 +84,9 @@ def routes(d: Daemon):
     async def export(req: Request, id: str):
         return StreamResponse(d.containers.export(id), "application/x-tar")
 
+    async def update(req: Request, id: str):
+        return json_response(await update_mod.update(d.ctx, id, await req.json()))
+
     async def prune(req: Request):
         return json_response(await d.containers.prune(filters.parse(req.param("filters"))))
 
@@ -102,6 +106,7 @@ def routes(d: Daemon):
         ("POST", "/containers/{id}/attach", attach),
         ("POST", "/containers/{id}/resize", resize),
         ("GET", "/containers/{id}/export", export),
+        ("POST", "/containers/{id}/update", update),
     ]
 
 

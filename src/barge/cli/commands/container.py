@@ -241,3 +241,34 @@ def prune(ctx: Context, argv: list[str]) -> int:
 
 
 del os
+
+
+def update(ctx: Context, argv: list[str]) -> int:
+    flags = [F("cpu-period", None, "int", 0, "Limit CPU CFS (Completely Fair Scheduler) period"),
+             F("cpu-quota", None, "int", 0, "Limit CPU CFS (Completely Fair Scheduler) quota"),
+             F("cpu-shares", "c", "int", 0, "CPU shares (relative weight)"),
+             F("cpus", None, "string", "", "Number of CPUs"),
+             F("cpuset-cpus", None, "string", "", "CPUs in which to allow execution (0-3, 0,1)"),
+             F("cpuset-mems", None, "string", "", "MEMs in which to allow execution (0-3, 0,1)"),
+             F("memory", "m", "string", "", "Memory limit"),
+             F("memory-reservation", None, "string", "", "Memory soft limit"),
+             F("memory-swap", None, "string", "", "Swap limit equal to memory plus swap: -1 to enable unlimited swap"),
+             F("pids-limit", None, "int", 0, "Tune container pids limit (set -1 for unlimited)"),
+             F("restart", None, "string", "", "Restart policy to apply when a container exits")]
+    p = parse(ctx, "update", "docker update [OPTIONS] CONTAINER [CONTAINER...]",
+              "Update configuration of one or more containers", flags, argv, min_args=1)
+    from barge.cli.runopts import resources, restart_policy
+    from barge.errdefs import InvalidParameter
+    try:
+        body = {k: v for k, v in resources(p.opts).items()
+                if k in ("Memory", "MemorySwap", "MemoryReservation", "NanoCpus", "CpuShares", "CpuPeriod",
+                         "CpuQuota", "CpusetCpus", "CpusetMems", "PidsLimit") and v}
+        if p.opts["restart"]:
+            body["RestartPolicy"] = restart_policy(p.opts["restart"])
+    except InvalidParameter as e:
+        ctx.err(str(e))
+        return 1
+    if not body:
+        ctx.err("you must provide one or more flags when using this command")
+        return 1
+    return each(ctx, p.args, lambda ref: ctx.client.post(f"/containers/{ref}/update", json_body=body).close())

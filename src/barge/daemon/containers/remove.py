@@ -6,6 +6,7 @@ import shutil
 
 from barge.daemon.container import Container
 from barge.daemon.containers.context import Ctx
+from barge.daemon.containers.restart import manager as restart_manager
 from barge.daemon.containers.stop import stop_container
 from barge.errdefs import Conflict
 from barge.sys import mount as sysmount
@@ -37,6 +38,8 @@ async def destroy(ctx: Ctx, c: Container) -> None:
             await loop.run_in_executor(ctx.pool, sysmount.unmount, c.rootfs)
         await loop.run_in_executor(ctx.pool, shutil.rmtree, c.dir, True)
         ctx.registry.remove(c)
+        if restart_manager(ctx) is not None:
+            restart_manager(ctx).forget(c.id)
         if c.image_id not in ctx.store.images.ids():   # its image was force-removed earlier
             from barge.daemon.images.remove import container_layers
             await loop.run_in_executor(ctx.pool, ctx.store.images.gc_layers, container_layers(ctx))

@@ -11,9 +11,12 @@ from barge.daemon.containers import export as export_mod
 from barge.daemon.containers import kill as kill_mod
 from barge.daemon.containers import logs as logs_mod
 from barge.daemon.containers import remove as remove_mod
+from barge.daemon.containers import pause as pause_mod
 from barge.daemon.containers import rename as rename_mod
+from barge.daemon.containers import restart as restart_mod
 from barge.daemon.containers import start as start_mod
 from barge.daemon.containers import stop as stop_mod
+from barge.daemon.containers import top as top_mod
 from barge.daemon.containers import wait as wait_mod
 from barge.daemon.containers.context import Ctx
 from barge.daemon.containers.inspect import inspect
@@ -54,6 +57,7 @@ class ContainerService:
         return await create_mod.create(self.ctx, body, name)
 
     async def start(self, ref: str) -> None:
+        restart_mod.reset_for_start(self.ctx, self.get(ref))
         await start_mod.start(self.ctx, ref)
 
     async def stop(self, ref: str, timeout: int | None = None, sig: str | None = None) -> None:
@@ -65,8 +69,18 @@ class ContainerService:
             await stop_mod.stop_container(self.ctx, c, timeout, sig)
         async with self.ctx.registry.lock(c.id):
             if not c.state.running:
+                restart_mod.reset_for_start(self.ctx, c)
                 await start_mod.start_locked(self.ctx, c)
         self.ctx.event(c, "restart")
+
+    async def pause(self, ref: str) -> None:
+        await pause_mod.pause(self.ctx, ref)
+
+    async def unpause(self, ref: str) -> None:
+        await pause_mod.unpause(self.ctx, ref)
+
+    async def top(self, ref: str, ps_args: str | None = None) -> dict:
+        return await top_mod.top(self.ctx, ref, ps_args)
 
     async def kill(self, ref: str, sig: str | None = None) -> None:
         await kill_mod.kill(self.ctx, ref, sig)
@@ -111,9 +125,11 @@ class ContainerService:
         return {"ContainersDeleted": deleted or None, "SpaceReclaimed": 0}
 
     async def on_exit(self, c: Container) -> None:
-        """After an exit is recorded: auto-remove."""
+        """After an exit is recorded: auto-remove, or the restart policy."""
         if c.host_config.get("AutoRemove"):
             await remove_mod.destroy(self.ctx, c)
+        elif restart_mod.manager(self.ctx) is not None:
+            await restart_mod.manager(self.ctx).handle_exit(c)
 
 
 def _write_ctl(path: str, msg: str) -> None:

@@ -58,3 +58,14 @@ def test_rlimits():
 def test_checks(hc, msg):
     with pytest.raises(InvalidParameter, match=msg):
         apiconv.check_resources(hc, 2)
+
+
+def test_update_merge():
+    from barge.daemon.containers.update import merge
+    hc = apiconv.fill_host_config({"Memory": 64 << 20, "MemorySwap": 128 << 20})
+    new = merge(hc, {"Memory": 256 << 20, "PidsLimit": 5, "CpuShares": 0,
+                     "RestartPolicy": {"Name": "always"}})
+    assert new["Memory"] == 256 << 20 and new["MemorySwap"] == 512 << 20 and new["PidsLimit"] == 5
+    assert new["RestartPolicy"] == {"Name": "always", "MaximumRetryCount": 0}
+    assert hc["Memory"] == 64 << 20          # the old config is left as it was
+    assert merge(hc, {})["Memory"] == 64 << 20
