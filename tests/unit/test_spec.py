@@ -106,6 +106,7 @@ def test_changes():
                                          "USER me", "LABEL k=v", "ENTRYPOINT echo hi", "VOLUME /data",
                                          "STOPSIGNAL SIGINT"])
     assert c["Cmd"] == ["sh"] and c["Env"] == ["A=2", "B=3"]
+    assert changes.apply({"Env": ["A=1", "B=2"]}, ["ENV A=3"])["Env"] == ["A=3", "B=2"]   # in place
     assert c["ExposedPorts"] == {"80/tcp": {}, "53/udp": {}} and c["WorkingDir"] == "/x"
     assert c["Entrypoint"] == ["/bin/sh", "-c", "echo hi"] and c["Volumes"] == {"/data": {}}
     assert c["User"] == "me" and c["Labels"] == {"k": "v"} and c["StopSignal"] == "SIGINT"

@@ -64,7 +64,11 @@ def _apply_one(cfg: dict, instr: str, rest: str) -> None:
     elif instr == "ENV":
         env = [e for e in cfg.get("Env") or []]
         for k, v in _pairs(rest, "ENV"):
-            env = [e for e in env if e.split("=", 1)[0] != k] + [f"{k}={v}"]
+            keys = [e.split("=", 1)[0] for e in env]
+            if k in keys:                  # replaced where it stands, as Docker does
+                env[keys.index(k)] = f"{k}={v}"
+            else:
+                env.append(f"{k}={v}")
         cfg["Env"] = env
     elif instr == "LABEL":
         labels = dict(cfg.get("Labels") or {})
