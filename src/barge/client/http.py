@@ -154,7 +154,6 @@ class Client:
             else:
                 s = socket.create_connection(ep.address)
         except (FileNotFoundError, ConnectionRefusedError) as e:
-            where = ep.address if ep.kind == "unix" else f"{ep.address[0]}:{ep.address[1]}"
             raise ConnectError(
                 f"Cannot connect to the Docker daemon at {self.host}. Is the docker daemon running?") from e
         except PermissionError as e:

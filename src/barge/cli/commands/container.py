@@ -28,7 +28,7 @@ def _filters(items: list[str] | None) -> str | None:
     for item in items:
         k, eq, v = item.partition("=")
         if not eq:
-            raise ValueError(f"bad format of filter (expected name=value)")
+            raise ValueError("bad format of filter (expected name=value)")
         out.setdefault(k, []).append(v)
     return filters.encode(out)
 

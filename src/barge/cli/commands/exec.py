@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import sys
 
+from barge.cli import streams
 from barge.cli.commands._common import F, parse
 from barge.cli.context import Context
 
@@ -81,8 +82,7 @@ def _attached(ctx: Context, eid: str, tty: bool, stdin: bool) -> int:
         return ctx.daemon_error(e)
     restore = None
     if tty and stdin and sys.stdin.isatty():
-        from barge.cli.commands.run import _raw_terminal
-        restore = _raw_terminal()
+        restore = streams.raw_terminal()
     try:
         if tty:
             def resize(*_):
@@ -92,12 +92,11 @@ def _attached(ctx: Context, eid: str, tty: bool, stdin: bool) -> int:
                         ctx.client.post(f"/exec/{eid}/resize", {"h": s[0], "w": s[1]}).close()
                     except Exception:
                         pass
-            from barge.cli.commands.run import _on_winch
-            _on_winch(resize)
+            streams.on_winch(resize)
         if stdin:
             import threading
-            threading.Thread(target=_copy_stdin, args=(conn,), daemon=True).start()
-        _copy_output(conn, tty)
+            threading.Thread(target=streams.copy_stdin, args=(conn,), daemon=True).start()
+        streams.copy_output(conn, tty)
     finally:
         if restore:
             restore()
@@ -115,33 +114,3 @@ def _size():
         return s.lines, s.columns
     except OSError:
         return None
-
-
-def _copy_output(conn, tty: bool) -> None:
-    out, err = sys.stdout.buffer, sys.stderr.buffer
-    try:
-        if tty:
-            while data := conn.rfile.read1(65536):
-                out.write(data)
-                out.flush()
-            return
-        from barge.spec.framing import Demuxer
-        d = Demuxer()
-        while data := conn.rfile.read1(65536):
-            for stream, payload in d.feed(data):
-                w = err if stream == 2 else out
-                w.write(payload)
-                w.flush()
-    except (OSError, ValueError):
-        pass
-
-
-def _copy_stdin(conn) -> None:
-    import socket
-    fd = sys.stdin.fileno()
-    try:
-        while data := os.read(fd, 65536):
-            conn.sock.sendall(data)
-        conn.sock.shutdown(socket.SHUT_WR)
-    except OSError:
-        pass

@@ -6,6 +6,7 @@ import signal
 import sys
 import threading
 
+from barge.cli import streams
 from barge.cli.commands._common import F, parse
 from barge.cli.context import Context
 
@@ -23,6 +24,12 @@ CREATE_FLAGS = [
     F("env", "e", "list", None, "Set environment variables"),
     F("env-file", None, "list", None, "Read in a file of environment variables"),
     F("expose", None, "list", None, "Expose a port or a range of ports"),
+    F("health-cmd", None, "string", "", "Command to run to check health"),
+    F("health-interval", None, "duration", 0.0, "Time between running the check (ms|s|m|h) (default 0s)"),
+    F("health-retries", None, "int", 0, "Consecutive failures needed to report unhealthy"),
+    F("health-start-interval", None, "duration", 0.0, "Time between running the check during the start period (ms|s|m|h) (default 0s)"),
+    F("health-start-period", None, "duration", 0.0, "Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)"),
+    F("health-timeout", None, "duration", 0.0, "Maximum time to allow one check to run (ms|s|m|h) (default 0s)"),
     F("hostname", "h", "string", "", "Container host name"),
     F("init", None, "bool", False, "Run an init inside the container that forwards signals and reaps processes"),
     F("interactive", "i", "bool", False, "Keep STDIN open even if not attached"),
@@ -47,6 +54,7 @@ CREATE_FLAGS = [
     F("tmpfs", None, "list", None, "Mount a tmpfs directory"),
     F("log-opt", None, "list", None, "Log driver options"),
     F("name", None, "string", "", "Assign a name to the container"),
+    F("no-healthcheck", None, "bool", False, "Disable any container-specified HEALTHCHECK"),
     F("network", None, "string", "", "Connect a container to a network"),
     F("net", None, "string", "", "Connect a container to a network", hidden=True),
     F("platform", None, "string", "", "Set platform if server is multi-platform capable"),
@@ -240,7 +248,7 @@ class Attached:
         except Exception as e:
             return _run_error(ctx, "Error response from daemon: " + getattr(e, "message", str(e)))
         # only a terminal whose keys go to the container is put in raw mode
-        restore = _raw_terminal() if self.tty and self.stdin and sys.stdin.isatty() else None
+        restore = streams.raw_terminal() if self.tty and self.stdin and sys.stdin.isatty() else None
         try:
             if start:
                 try:
@@ -254,12 +262,12 @@ class Attached:
                     return _run_error(ctx, "Error response from daemon: " + msg, exit_code_for(msg))
             if self.tty:
                 self._resize()
-                _on_winch(self._resize)
+                streams.on_winch(self._resize)
             if sig_proxy:
                 _proxy_signals(ctx, self.cid)
             if self.stdin:
-                threading.Thread(target=_copy_stdin, args=(conn,), daemon=True).start()
-            _copy_output(conn, self.tty)
+                threading.Thread(target=streams.copy_stdin, args=(conn,), daemon=True).start()
+            streams.copy_output(conn, self.tty)
             try:
                 code = waiter.json()["StatusCode"]
             except Exception:
@@ -275,52 +283,6 @@ class Attached:
             self.ctx.client.post(f"/containers/{self.cid}/resize", {"h": size.lines, "w": size.columns}).close()
         except Exception:
             pass
-
-
-def _copy_output(conn, tty: bool) -> None:
-    out, err = sys.stdout.buffer, sys.stderr.buffer
-    if tty:
-        while data := conn.rfile.read1(65536):
-            out.write(data)
-            out.flush()
-        return
-    from barge.spec.framing import Demuxer
-    d = Demuxer()
-    while data := conn.rfile.read1(65536):
-        for stream, payload in d.feed(data):
-            w = err if stream == 2 else out
-            w.write(payload)
-            w.flush()
-
-
-def _copy_stdin(conn) -> None:
-    import socket
-    fd = sys.stdin.fileno()
-    try:
-        while data := os.read(fd, 65536):
-            conn.sock.sendall(data)
-        conn.sock.shutdown(socket.SHUT_WR)
-    except OSError:
-        pass
-
-
-def _raw_terminal():
-    import termios
-    import tty
-    fd = sys.stdin.fileno()
-    old = termios.tcgetattr(fd)
-    tty.setraw(fd)
-
-    def restore():
-        termios.tcsetattr(fd, termios.TCSADRAIN, old)
-    return restore
-
-
-def _on_winch(fn) -> None:
-    try:
-        signal.signal(signal.SIGWINCH, fn)
-    except ValueError:
-        pass
 
 
 def _proxy_signals(ctx: Context, cid: str) -> None:

@@ -19,7 +19,8 @@ RECV = 8193
 STDIN_PACKET = 8192
 
 
-def _connect(path: str) -> socket.socket:
+def connect_seqpacket(path: str) -> socket.socket:
+    """Connect to one of conmon's attach sockets (exec sessions have them too)."""
     s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     # The path can pass sun_path's 108 bytes; go through the directory's fd.
     dfd = os.open(os.path.dirname(path), os.O_PATH)
@@ -67,7 +68,7 @@ class AttachSession:
     async def connect(self, c: Container) -> None:
         path = os.path.join(self.ctx.cfg.socket_dir, c.id, "attach")
         try:
-            self._sock = _connect(path)
+            self._sock = connect_seqpacket(path)
         except OSError as e:
             self._finish(e)
             return

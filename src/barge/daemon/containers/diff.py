@@ -56,7 +56,6 @@ def changes(upper: str, lowers: list[str], skip: frozenset[str] = INIT_PATHS) ->
     """[{"Path", "Kind"}] for overlay upper dir `upper` over `lowers` (topmost first)."""
     out: list[dict] = []
     changed_dirs: set[str] = set()
-    pending_init_parent: dict[str, int] = {}     # init parent -> index where its C would go
 
     def walk(dir_path: str, rel: str) -> None:
         try:

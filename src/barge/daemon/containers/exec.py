@@ -14,12 +14,13 @@ import time
 from barge.daemon.container import Container
 from barge.daemon.containers.context import Ctx
 from barge.errdefs import Conflict, InvalidParameter, NotFound
-from barge.oci.conmon_exec import ConmonExec, ConmonExecOptions, ExecStartError
+from barge.daemon.containers.attach import connect_seqpacket
+from barge.daemon.containers.start import _read_in_root
+from barge.oci.conmon_exec import ConmonExec, ConmonExecOptions
 from barge.oci.exec_process import ExecConfig, build_exec_process
 from barge.spec import ids, users
 from barge.spec.framing import frame
 from barge.util.atomic import write_bytes
-from barge.util.fspath import secure_join
 
 log = logging.getLogger("barge.exec")
 CONMON_STDOUT, CONMON_STDERR = 2, 3
@@ -204,7 +205,7 @@ class ExecService:
             if cfg.tty and console_size and len(console_size) == 2 and all(console_size):
                 _write_ctl(proc.ctl_path, f"1 {int(console_size[0])} {int(console_size[1])}\n")
             if attach:
-                sock = _connect(proc.attach_path)
+                sock = connect_seqpacket(proc.attach_path)
             ctx.event(c, f"exec_start: {' '.join(cfg.cmd)}", {"execID": s.id})
             s.pid = await proc.start()
         except BaseException:
@@ -340,17 +341,6 @@ def parse_detach_keys(spec: str) -> bytes:
     return bytes(out)
 
 
-def _connect(path: str) -> socket.socket:
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    dfd = os.open(os.path.dirname(path), os.O_PATH)
-    try:
-        s.connect(f"/proc/self/fd/{dfd}/{os.path.basename(path)}")
-    finally:
-        os.close(dfd)
-    s.setblocking(False)
-    return s
-
-
 def _write_ctl(path: str, msg: str) -> None:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
@@ -377,11 +367,3 @@ def _close(writer) -> None:
         writer.close()
     except Exception:
         pass
-
-
-def _read_in_root(root: str, rel: str) -> str:
-    try:
-        with open(secure_join(root, rel)) as f:
-            return f.read()
-    except (OSError, InvalidParameter):
-        return ""

@@ -6,7 +6,7 @@ import fnmatch
 from barge.daemon.containers.context import Ctx
 from barge.daemon.images.views import created_unix, summary
 from barge.spec import clock
-from barge.errdefs import InvalidParameter, NotFound
+from barge.errdefs import InvalidParameter
 from barge.spec import reference
 from barge.store.images import Image
 

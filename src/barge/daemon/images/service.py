@@ -1,8 +1,6 @@
 """The image service."""
 from __future__ import annotations
 
-import asyncio
-
 from barge.daemon.containers.context import Ctx
 from barge.spec import changes as changespec
 from barge.daemon.images import importer, load as load_mod, remove as remove_mod, save as save_mod
