@@ -148,3 +148,12 @@ def test_framing_round_trip():
     for i in range(0, len(data), 7):
         got += d.feed(data[i:i + 7])
     assert got == [(1, b"out"), (2, b"err" * 1000), (1, b"")] and d.pending == 0
+
+
+def test_healthcheck_merges_with_the_image():
+    img = {"Test": ["CMD-SHELL", "true"], "Interval": 30_000_000_000, "Retries": 3}
+    assert apiconv.merge_healthcheck({"Interval": 1_000_000_000}, img) == {
+        "Interval": 1_000_000_000, "Test": ["CMD-SHELL", "true"], "Retries": 3}
+    assert apiconv.merge_healthcheck(None, img) == img
+    assert apiconv.merge_healthcheck({"Test": ["NONE"]}, img)["Test"] == ["NONE"]
+    assert apiconv.merge_healthcheck(None, None) is None

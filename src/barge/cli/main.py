@@ -1,7 +1,6 @@
 """`barge`: the Docker-compatible command line. Commands are imported lazily."""
 from __future__ import annotations
 
-import os
 import sys
 
 PROG = "barge"
@@ -17,6 +16,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "cp": ("files", "cp"), "diff": ("files", "diff"), "commit": ("files", "commit"),
     "exec": ("exec", "exec_"),
     "pause": ("lifecycle", "pause"), "unpause": ("lifecycle", "unpause"), "top": ("lifecycle", "top"),
+    "stats": ("stats", "stats"),
     "images": ("image", "images"), "tag": ("image", "tag"), "rmi": ("image", "rmi"),
     "history": ("image", "history"), "save": ("image", "save"), "load": ("image", "load"),
     "import": ("image", "import_"), "pull": ("image", "pull"),
@@ -27,7 +27,7 @@ GROUPS: dict[str, dict[str, str]] = {
                   "stop": "stop", "restart": "restart", "kill": "kill", "rm": "rm", "remove": "rm",
                   "logs": "logs", "inspect": "container inspect", "rename": "rename", "wait": "wait",
                   "export": "export", "attach": "attach", "update": "update", "exec": "exec", "prune": "container prune",
-                  "pause": "pause", "unpause": "unpause", "top": "top",
+                  "pause": "pause", "unpause": "unpause", "top": "top", "stats": "stats",
                   "cp": "cp", "diff": "diff", "commit": "commit"},
     "image": {"ls": "images", "list": "images", "tag": "tag", "rm": "rmi", "remove": "rmi",
               "history": "history", "save": "save", "load": "load", "import": "import",
@@ -60,7 +60,7 @@ Management Commands:
 
 Commands:
   create attach exec start stop restart kill rm rename wait export inspect
-  pause unpause top update cp diff commit
+  pause unpause top stats update cp diff commit
   tag rmi history save load import events
 
 Global Options:

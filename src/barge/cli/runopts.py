@@ -160,6 +160,34 @@ def resources(o: dict) -> dict:
     }
 
 
+def healthcheck(o: dict) -> dict | None:
+    """Config.Healthcheck from the --health-* flags, as Docker's CLI builds it
+    (durations in nanoseconds; zero values left out, as the API shows them)."""
+    durations = {"Interval": "health-interval", "Timeout": "health-timeout",
+                 "StartPeriod": "health-start-period", "StartInterval": "health-start-interval"}
+    ns = {k: round(float(o.get(flag) or 0) * 1_000_000_000) for k, flag in durations.items()}
+    retries = int(o.get("health-retries") or 0)
+    have = bool(o.get("health-cmd")) or retries != 0 or any(ns.values())
+    if o.get("no-healthcheck"):
+        if have:
+            raise InvalidParameter("--no-healthcheck conflicts with --health-* options")
+        return {"Test": ["NONE"]}
+    if not have:
+        return None
+    for k, flag in durations.items():
+        if ns[k] < 0:
+            raise InvalidParameter(f"--{flag} cannot be negative")
+    if retries < 0:
+        raise InvalidParameter("--health-retries cannot be negative")
+    out: dict = {}
+    if o.get("health-cmd"):
+        out["Test"] = ["CMD-SHELL", o["health-cmd"]]
+    out.update({k: v for k, v in ns.items() if v})
+    if retries:
+        out["Retries"] = retries
+    return out
+
+
 def _read_text(path: str) -> str:
     with open(path) as f:
         return f.read()
@@ -202,6 +230,9 @@ def create_body(o: dict, image: str, cmd: list[str], environ: dict[str, str],
         body["StopSignal"] = o["stop-signal"]
     if o.get("stop-timeout") is not None:
         body["StopTimeout"] = o["stop-timeout"]
+    hc = healthcheck(o)
+    if hc is not None:
+        body["Healthcheck"] = hc
     if o.get("expose"):
         body["ExposedPorts"] = {(p if "/" in p else p + "/tcp"): {} for p in o["expose"]}
     network = o.get("network") or "default"

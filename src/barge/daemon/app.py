@@ -15,6 +15,7 @@ from barge.daemon.containers.monitor import ExitMonitor
 from barge.daemon.containers.restart import RestartManager
 from barge.daemon.containers.start import start_locked
 from barge.daemon.containers.exec import ExecService
+from barge.daemon.containers.health import HealthMonitor
 from barge.daemon.containers.service import ContainerService
 from barge.daemon.events import Events
 from barge.daemon.images.service import ImageService
@@ -58,6 +59,8 @@ class Daemon:
         self.containers = ContainerService(self.ctx)
         self.images = ImageService(self.ctx)
         self.execs = ExecService(self.ctx)
+        self.health = HealthMonitor(self.ctx, self.execs)
+        self.ctx.health = self.health          # start/on_exit begin and end the probes through it
         self.monitor: ExitMonitor | None = None
         self.rotator: LogRotator | None = None
 
@@ -71,6 +74,7 @@ class Daemon:
         self.monitor = ExitMonitor(self.ctx, self.containers.on_exit)
         self.monitor.start()
         await self.monitor.recover()
+        await self.health.restore()            # running containers get their health checks back
         for c in list(self.ctx.registry.all()):
             if c.host_config.get("AutoRemove") and not c.state.running and c.has_been_started:
                 await self.containers.on_exit(c)
@@ -80,6 +84,7 @@ class Daemon:
 
     async def close(self) -> None:
         self.restarts.close()
+        self.health.close()
         if self.rotator:
             self.rotator.stop()
         if self.monitor:

@@ -122,9 +122,22 @@ def merge_config(body: dict, image_config: dict, container_id: str, host_hostnam
         out["StopSignal"] = stop_signal
     if cfg.get("StopTimeout") is not None:
         out["StopTimeout"] = cfg["StopTimeout"]
-    health = cfg.get("Healthcheck") or img.get("Healthcheck")
+    health = merge_healthcheck(cfg.get("Healthcheck"), img.get("Healthcheck"))
     if health:
         out["Healthcheck"] = health
+    return out
+
+
+def merge_healthcheck(user: dict | None, image: dict | None) -> dict | None:
+    """As moby: the image's healthcheck fills what the container's leaves empty."""
+    if not user:
+        return image or None
+    if not image:
+        return user
+    out = dict(user)
+    for key, value in image.items():
+        if not out.get(key):
+            out[key] = value
     return out
 
 

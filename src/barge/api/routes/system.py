@@ -12,13 +12,18 @@ from barge.spec import filters
 from barge.api.routes.containers import _ts
 
 
+def _action_match(action: str, want: str) -> bool:
+    """Actions with details ("health_status: healthy", "exec_start: sh") match their stem."""
+    return action == want or action.split(":", 1)[0] == want
+
+
 def _event_match(ev: dict, f: dict[str, list[str]]) -> bool:
     for key, values in f.items():
         if not values:
             continue
         if key == "type" and ev["Type"] not in values:
             return False
-        if key == "event" and ev["Action"] not in values:
+        if key == "event" and not any(_action_match(ev["Action"], v) for v in values):
             return False
         if key in ("container", "image") and not (ev["Type"] == key and any(
                 ev["Actor"]["ID"].startswith(v) or ev["Actor"]["Attributes"].get("name") == v for v in values)):

@@ -26,7 +26,7 @@ ALIASES = {
     "export": ("container export", "export"), "attach": ("container attach", "attach"),
     "update": ("container update", "update"), "exec": ("container exec", "exec"),
     "pause": ("container pause", "pause"), "unpause": ("container unpause", "unpause"),
-    "top": ("container top", "top"), "cp": ("container cp", "cp"), "diff": ("container diff", "diff"),
+    "top": ("container top", "top"), "stats": ("container stats", "stats"), "cp": ("container cp", "cp"), "diff": ("container diff", "diff"),
     "commit": ("container commit", "commit"), "system df": ("system df",),
     "images": ("image ls", "image list", "images"), "tag": ("image tag", "tag"),
     "rmi": ("image rm", "image remove", "rmi"), "history": ("image history", "history"),

@@ -6,6 +6,7 @@ import shutil
 import socket
 
 from barge.daemon.container import Container, State
+from barge.daemon.containers import health
 from barge.daemon.containers.context import Ctx
 from barge.daemon.containers.start import log_limits
 from barge.errdefs import InvalidParameter
@@ -40,6 +41,7 @@ async def create(ctx: Ctx, body: dict, name: str | None) -> Container:
         host_config["MaskedPaths"] = host_config["MaskedPaths"] or list(MASKED_PATHS)
         host_config["ReadonlyPaths"] = host_config["ReadonlyPaths"] or list(READONLY_PATHS)
     _with_log_defaults(body, host_config, ctx)
+    health.validate(config)
     spec = apiconv.to_spec(config, host_config)
     validate(ctx, spec)
     cdir = os.path.join(ctx.registry.root, cid)

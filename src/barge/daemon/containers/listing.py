@@ -5,6 +5,7 @@ import re
 
 from barge.daemon.container import Container
 from barge.daemon.containers.context import Ctx
+from barge.daemon.containers import health
 from barge.daemon.containers.inspect import summary
 from barge.errdefs import InvalidParameter, NotFound
 from barge.spec import clock
@@ -41,6 +42,10 @@ def _matches(ctx: Ctx, c: Container, filters: dict[str, list[str]], images: dict
                 return False
         if key == "ancestor" and not any(_ancestor(ctx, c, v, images) for v in values):
             return False
+        if key == "health":
+            health.check_filter_values(values)
+            if health.status_of(c) not in values:
+                return False
     return True
 
 

@@ -126,6 +126,8 @@ class ContainerService:
 
     async def on_exit(self, c: Container) -> None:
         """After an exit is recorded: auto-remove, or the restart policy."""
+        if self.ctx.health is not None:
+            self.ctx.health.stop(c)
         if c.host_config.get("AutoRemove"):
             await remove_mod.destroy(self.ctx, c)
         elif restart_mod.manager(self.ctx) is not None:

@@ -53,7 +53,8 @@ async def start_locked(ctx: Ctx, c: Container) -> None:
         await _cleanup_failed(ctx, c)
         raise
     c.state = State(status="running", pid=pid, started_at=clock.rfc3339nano(),
-                    finished_at=c.state.finished_at, conmon_pid=_read_int(c.path("conmon.pid")))
+                    finished_at=c.state.finished_at, conmon_pid=_read_int(c.path("conmon.pid")),
+                    health=c.state.health)
     c.has_been_started = True
     c.manually_stopped = False
     await _connect_attachers(ctx, c)
@@ -65,6 +66,8 @@ async def start_locked(ctx: Ctx, c: Container) -> None:
         await _cleanup_failed(ctx, c)
         raise System(str(e)) from None
     c.save()
+    if ctx.health is not None:
+        ctx.health.start(c)          # health.py: probes begin, status "starting"
     ctx.event(c, "start")
     await ctx.registry.notify()
 
