@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from barge.cli.commands.exec import exec_body
-from barge.daemon.containers.exec import DetachMatcher, parse_detach_keys
+from barge.spec.detachkeys import DetachMatcher, parse_detach_keys
 from barge.errdefs import InvalidParameter
 from barge.oci.conmon_exec import ConmonExecOptions, build_args, exec_error
 from barge.oci.defaults import ALL_CAPABILITIES, DEFAULT_CAPABILITIES

@@ -27,12 +27,21 @@ def copy_output(conn, tty: bool) -> None:
         pass
 
 
-def copy_stdin(conn) -> None:
+def copy_stdin(conn, detach_keys: bytes = b"", detached=None) -> None:
+    """Send stdin on, then half-close. With `detach_keys` (a TTY session) the
+    sequence goes on to the daemon, which ends the session; `detached` (an
+    Event) tells the caller not to wait for the container."""
     import socket
+    from barge.spec.detachkeys import DetachMatcher
+    matcher = DetachMatcher(detach_keys)
     fd = sys.stdin.fileno()
     try:
         while data := os.read(fd, 65536):
             conn.sock.sendall(data)
+            if matcher.feed(data)[1]:
+                if detached is not None:
+                    detached.set()
+                return
         conn.sock.shutdown(socket.SHUT_WR)
     except OSError:
         pass

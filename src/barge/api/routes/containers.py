@@ -9,6 +9,7 @@ from barge.daemon.containers import update as update_mod
 from barge.daemon.containers.logs import LogOptions
 from barge.errdefs import InvalidParameter
 from barge.spec import filters
+from barge.spec.detachkeys import parse_detach_keys
 from barge.spec.units import parse_unix_timestamp
 
 
@@ -71,10 +72,11 @@ def routes(d: Daemon):
     async def attach(req: Request, id: str):
         c = d.containers.get(id)
         stdin, stdout, stderr = req.bool("stdin"), req.bool("stdout"), req.bool("stderr")
+        keys = parse_detach_keys(req.param("detachKeys") or "")
         ctype = "application/vnd.docker.raw-stream" if c.config.get("Tty") else "application/vnd.docker.multiplexed-stream"
 
         async def run(reader, writer):
-            await d.containers.attach(c, reader, writer, stdin, stdout, stderr)
+            await d.containers.attach(c, reader, writer, stdin, stdout, stderr, keys)
         return HijackResponse(run, ctype)
 
     async def resize(req: Request, id: str):

@@ -206,7 +206,8 @@ def run(ctx: Context, argv: list[str]) -> int:
         ctx.out(cid)
         return 0
     session = Attached(ctx, cid, stdin=stdin, tty=o["tty"],
-                       stdout=not attach or "stdout" in attach, stderr=not attach or "stderr" in attach)
+                       stdout=not attach or "stdout" in attach, stderr=not attach or "stderr" in attach,
+                       detach_keys=o.get("detach-keys") or "")
     return session.run(condition="removed" if o["rm"] else "next-exit", start=True,
                        sig_proxy=o["sig-proxy"] and not o["tty"])
 
@@ -218,7 +219,7 @@ def attach_and_start(ctx: Context, ref: str, stdin: bool) -> int:
     return session.run(condition="next-exit", start=True, sig_proxy=not info["Config"].get("Tty"))
 
 
-def attach_running(ctx: Context, ref: str, stdin: bool) -> int:
+def attach_running(ctx: Context, ref: str, stdin: bool, detach_keys: str = "") -> int:
     try:
         info = ctx.client.get_json(f"/containers/{ref}/json")
     except Exception as e:
@@ -227,23 +228,28 @@ def attach_running(ctx: Context, ref: str, stdin: bool) -> int:
         ctx.err("You cannot attach to a stopped container, start it first")
         return 1
     session = Attached(ctx, info["Id"], stdin=stdin and info["Config"].get("OpenStdin"),
-                       tty=info["Config"].get("Tty"), stdout=True, stderr=True)
+                       tty=info["Config"].get("Tty"), stdout=True, stderr=True, detach_keys=detach_keys)
     return session.run(condition="not-running", start=False, sig_proxy=not info["Config"].get("Tty"))
 
 
 class Attached:
     """A hijacked attach connection plus the wait that gives the exit code."""
 
-    def __init__(self, ctx: Context, cid: str, stdin: bool, tty: bool, stdout: bool, stderr: bool) -> None:
+    def __init__(self, ctx: Context, cid: str, stdin: bool, tty: bool, stdout: bool, stderr: bool,
+                 detach_keys: str = "") -> None:
         self.ctx, self.cid = ctx, cid
         self.stdin, self.tty, self.stdout, self.stderr = stdin, tty, stdout, stderr
+        self.detach_keys = detach_keys
 
     def run(self, condition: str, start: bool, sig_proxy: bool) -> int:
         ctx = self.ctx
         try:
+            from barge.spec.detachkeys import parse_detach_keys
+            keys = parse_detach_keys(self.detach_keys) if self.tty and self.stdin else b""
             conn = ctx.client.post(f"/containers/{self.cid}/attach",
                                    {"stream": 1, "stdin": int(self.stdin), "stdout": int(self.stdout),
-                                    "stderr": int(self.stderr)}, upgrade=True)
+                                    "stderr": int(self.stderr), "detachKeys": self.detach_keys or None},
+                                   upgrade=True)
             waiter = ctx.client.post(f"/containers/{self.cid}/wait", {"condition": condition})
         except Exception as e:
             return _run_error(ctx, "Error response from daemon: " + getattr(e, "message", str(e)))
@@ -265,9 +271,13 @@ class Attached:
                 streams.on_winch(self._resize)
             if sig_proxy:
                 _proxy_signals(ctx, self.cid)
+            detached = threading.Event()
             if self.stdin:
-                threading.Thread(target=streams.copy_stdin, args=(conn,), daemon=True).start()
+                threading.Thread(target=streams.copy_stdin, args=(conn, keys, detached), daemon=True).start()
             streams.copy_output(conn, self.tty)
+            if detached.is_set():          # ctrl-p ctrl-q: the container runs on
+                waiter.close()
+                return 0
             try:
                 code = waiter.json()["StatusCode"]
             except Exception:

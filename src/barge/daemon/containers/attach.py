@@ -12,6 +12,7 @@ import socket
 
 from barge.daemon.container import Container
 from barge.daemon.containers.context import Ctx
+from barge.spec.detachkeys import DEFAULT_DETACH_KEYS, DetachMatcher
 from barge.spec.framing import frame
 
 CONMON_STDOUT, CONMON_STDERR = 2, 3
@@ -34,7 +35,7 @@ def connect_seqpacket(path: str) -> socket.socket:
 
 class AttachSession:
     def __init__(self, ctx: Ctx, c: Container, reader, writer, stdin: bool, stdout: bool,
-                 stderr: bool) -> None:
+                 stderr: bool, detach_keys: bytes = DEFAULT_DETACH_KEYS) -> None:
         self.ctx = ctx
         self.reader = reader
         self.writer = writer
@@ -45,6 +46,10 @@ class AttachSession:
         self.stderr = stderr
         self.done = asyncio.get_running_loop().create_future()
         self._sock: socket.socket | None = None
+        # with a TTY, the detach keys end this client's session but not the
+        # container's stdin: the conmon socket stays open, drained, until exit
+        self.matcher = DetachMatcher(detach_keys if self.tty else b"")
+        self.detached = False
 
     async def run(self, c: Container) -> None:
         if c.state.running:
@@ -82,8 +87,13 @@ class AttachSession:
     def _finish(self, err) -> None:
         if not self.done.done():
             self.done.set_result(err)
-        if self._sock:
+        if self._sock and not self.detached:
             self._sock.close()
+
+    def _detach(self) -> None:
+        self.detached = True
+        if not self.done.done():
+            self.done.set_result(None)
 
     async def _pump_out(self) -> None:
         loop = asyncio.get_running_loop()
@@ -93,12 +103,16 @@ class AttachSession:
                 if not pkt:
                     break
                 pipe, data = pkt[0], pkt[1:]
+                if self.detached:
+                    continue
                 if pipe == CONMON_STDOUT and self.stdout or pipe == CONMON_STDERR and self.stderr:
                     self.writer.write(data if self.tty else frame(pipe - 1, data))
                     await self.writer.drain()
         except (OSError, ConnectionError):
             pass
         self._finish(None)
+        if self.detached:
+            self._sock.close()
 
     async def _pump_in(self) -> None:
         loop = asyncio.get_running_loop()
@@ -109,13 +123,19 @@ class AttachSession:
                 data = await self.reader.read(STDIN_PACKET)
                 if not data:
                     break
-                await loop.sock_sendall(self._sock, data)
+                data, detach = self.matcher.feed(data)
+                if data:
+                    await loop.sock_sendall(self._sock, data)
+                if detach:
+                    self._detach()
+                    return
             if self.stdin_once or not self.tty:
                 self._sock.shutdown(socket.SHUT_WR)
         except (OSError, ConnectionError):
             pass
 
 
-async def attach(ctx: Ctx, c: Container, reader, writer, stdin: bool, stdout: bool, stderr: bool) -> None:
-    session = AttachSession(ctx, c, reader, writer, stdin, stdout, stderr)
+async def attach(ctx: Ctx, c: Container, reader, writer, stdin: bool, stdout: bool, stderr: bool,
+                 detach_keys: bytes = DEFAULT_DETACH_KEYS) -> None:
+    session = AttachSession(ctx, c, reader, writer, stdin, stdout, stderr, detach_keys)
     await session.run(c)

@@ -13,12 +13,13 @@ import time
 
 from barge.daemon.container import Container
 from barge.daemon.containers.context import Ctx
-from barge.errdefs import Conflict, InvalidParameter, NotFound
+from barge.errdefs import Conflict, NotFound
 from barge.daemon.containers.attach import connect_seqpacket
 from barge.daemon.containers.start import _read_in_root
 from barge.oci.conmon_exec import ConmonExec, ConmonExecOptions
 from barge.oci.exec_process import ExecConfig, build_exec_process
 from barge.spec import ids, users
+from barge.spec.detachkeys import DetachMatcher, parse_detach_keys
 from barge.spec.framing import frame
 from barge.util.atomic import write_bytes
 
@@ -26,7 +27,6 @@ log = logging.getLogger("barge.exec")
 CONMON_STDOUT, CONMON_STDERR = 2, 3
 RECV = 8193
 STDIN_PACKET = 8192
-DEFAULT_DETACH_KEYS = b"\x10\x11"     # ctrl-p ctrl-q
 KEEP_FINISHED = 256                   # finished sessions kept for inspect, per daemon
 
 
@@ -295,50 +295,6 @@ class ExecService:
                           key=lambda s: s.ended_at)
         for s in finished[:max(0, len(finished) - KEEP_FINISHED)]:
             self.sessions.pop(s.id, None)
-
-
-class DetachMatcher:
-    """Find the detach key sequence in stdin, holding back a partial match."""
-
-    def __init__(self, keys: bytes) -> None:
-        self.keys = keys
-        self.held = b""
-
-    def feed(self, data: bytes) -> tuple[bytes, bool]:
-        if not self.keys:
-            return data, False
-        out = bytearray()
-        for b in data:
-            self.held += bytes([b])
-            if self.keys.startswith(self.held):
-                if self.held == self.keys:
-                    return bytes(out), True
-                continue
-            out += self.held
-            self.held = b""
-        return bytes(out), False
-
-
-def parse_detach_keys(spec: str) -> bytes:
-    """Docker's --detach-keys: "ctrl-p,ctrl-q", "a,ctrl-x", …"""
-    if not spec:
-        return DEFAULT_DETACH_KEYS
-    out = bytearray()
-    for part in spec.split(","):
-        p = part.strip().lower()
-        if len(p) == 1:
-            out.append(ord(part.strip()))
-        elif p.startswith("ctrl-") and len(p) == 6:
-            ch = p[5]
-            if "a" <= ch <= "z":
-                out.append(ord(ch) - ord("a") + 1)
-            elif ch in "@[\\]^_":
-                out.append({"@": 0, "[": 27, "\\": 28, "]": 29, "^": 30, "_": 31}[ch])
-            else:
-                raise InvalidParameter(f"Unknown character: '{part}'")
-        else:
-            raise InvalidParameter(f"Unknown character: '{part}'")
-    return bytes(out)
 
 
 def _write_ctl(path: str, msg: str) -> None:

@@ -100,8 +100,8 @@ class ContainerService:
         logs_mod.check(c, o)
         return c, logs_mod.stream(self.ctx, c, o)
 
-    async def attach(self, c: Container, reader, writer, stdin, stdout, stderr) -> None:
-        await attach_mod.attach(self.ctx, c, reader, writer, stdin, stdout, stderr)
+    async def attach(self, c: Container, reader, writer, stdin, stdout, stderr, detach_keys: bytes) -> None:
+        await attach_mod.attach(self.ctx, c, reader, writer, stdin, stdout, stderr, detach_keys)
 
     async def resize(self, ref: str, h: int, w: int) -> None:
         c = self.get(ref)
