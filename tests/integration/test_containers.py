@@ -225,3 +225,28 @@ def test_init_is_pid_1_and_forwards_signals(daemon):
         assert daemon.out("inspect", "-f", "{{.State.ExitCode}} {{.HostConfig.Init}}", n) == "143 true\n"
     finally:
         daemon.cli("rm", "-f", n)
+
+
+def test_container_prune_filters(daemon):
+    keep, go, old = name("keep"), name("go"), name("old")
+    daemon.out("create", "--name", keep, "-l", "keep=yes", "busybox", "true")
+    daemon.out("create", "--name", go, "-l", "team=a", "busybox", "true")
+    running = daemon.out("run", "-d", "-l", "team=a", "busybox", "sleep", "60").strip()
+    try:
+        out = daemon.out("container", "prune", "-f", "--filter", "label=team=a", "--filter", "label!=keep")
+        assert out.startswith("Deleted Containers:\n") and "Total reclaimed space:" in out
+        names = daemon.out("ps", "-a", "--format", "{{.Names}}").split()
+        assert go not in names and keep in names and running[:12] in daemon.out("ps", "-q")
+        daemon.out("create", "--name", old, "busybox", "true")
+        assert daemon.out("container", "prune", "-f", "--filter", "until=1h").endswith("Total reclaimed space: 0B\n")
+        assert old in daemon.out("ps", "-a", "--format", "{{.Names}}").split()   # younger than an hour: kept
+        r = daemon.cli("container", "prune", "-f", "--filter", "bogus=1")
+        assert r.returncode == 1 and b"invalid filter 'bogus'" in r.stderr
+    finally:
+        daemon.cli("rm", "-f", keep, go, old, running)
+
+
+def test_port_without_published_ports(daemon, sleepy):
+    assert daemon.cli("port", sleepy).stdout == b""
+    r = daemon.cli("port", sleepy, "80")
+    assert r.returncode == 1 and r.stderr == f"Error: No public port '80' published for {sleepy}\n".encode()

@@ -12,7 +12,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "kill": ("container", "kill"), "rm": ("container", "rm"), "ps": ("container", "ps"),
     "logs": ("container", "logs"), "inspect": ("inspect", "inspect"), "rename": ("container", "rename"),
     "wait": ("container", "wait"), "export": ("container", "export"), "attach": ("container", "attach"),
-    "update": ("container", "update"),
+    "update": ("container", "update"), "port": ("container", "port"),
     "cp": ("files", "cp"), "diff": ("files", "diff"), "commit": ("files", "commit"),
     "exec": ("exec", "exec_"),
     "pause": ("lifecycle", "pause"), "unpause": ("lifecycle", "unpause"), "top": ("lifecycle", "top"),
@@ -26,7 +26,7 @@ GROUPS: dict[str, dict[str, str]] = {
     "container": {"ls": "ps", "list": "ps", "ps": "ps", "run": "run", "create": "create", "start": "start",
                   "stop": "stop", "restart": "restart", "kill": "kill", "rm": "rm", "remove": "rm",
                   "logs": "logs", "inspect": "container inspect", "rename": "rename", "wait": "wait",
-                  "export": "export", "attach": "attach", "update": "update", "exec": "exec", "prune": "container prune",
+                  "export": "export", "attach": "attach", "update": "update", "port": "port", "exec": "exec", "prune": "container prune",
                   "pause": "pause", "unpause": "unpause", "top": "top", "stats": "stats",
                   "cp": "cp", "diff": "diff", "commit": "commit"},
     "image": {"ls": "images", "list": "images", "tag": "tag", "rm": "rmi", "remove": "rmi",
@@ -60,7 +60,7 @@ Management Commands:
 
 Commands:
   create attach exec start stop restart kill rm rename wait export inspect
-  pause unpause top stats update cp diff commit
+  pause unpause top stats update port cp diff commit
   tag rmi history save load import events
 
 Global Options:

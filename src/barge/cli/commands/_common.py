@@ -24,7 +24,7 @@ ALIASES = {
     "rm": ("container rm", "container remove", "rm"), "logs": ("container logs", "logs"),
     "rename": ("container rename", "rename"), "wait": ("container wait", "wait"),
     "export": ("container export", "export"), "attach": ("container attach", "attach"),
-    "update": ("container update", "update"), "exec": ("container exec", "exec"),
+    "update": ("container update", "update"), "port": ("container port", "port"), "exec": ("container exec", "exec"),
     "pause": ("container pause", "pause"), "unpause": ("container unpause", "unpause"),
     "top": ("container top", "top"), "stats": ("container stats", "stats"), "cp": ("container cp", "cp"), "diff": ("container diff", "diff"),
     "commit": ("container commit", "commit"), "system df": ("system df",),

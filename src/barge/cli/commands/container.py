@@ -272,3 +272,26 @@ def update(ctx: Context, argv: list[str]) -> int:
         ctx.err("you must provide one or more flags when using this command")
         return 1
     return each(ctx, p.args, lambda ref: ctx.client.post(f"/containers/{ref}/update", json_body=body).close())
+
+
+def port(ctx: Context, argv: list[str]) -> int:
+    p = parse(ctx, "port", "docker port CONTAINER [PRIVATE_PORT[/PROTO]]",
+              "List port mappings or a specific mapping for the container", [], argv, min_args=1, max_args=2)
+    try:
+        info = ctx.client.get_json(f"/containers/{p.args[0]}/json")
+    except Exception as e:
+        return ctx.daemon_error(e)
+    ports = (info.get("NetworkSettings") or {}).get("Ports") or {}
+    if len(p.args) == 2:
+        want = p.args[1] if "/" in p.args[1] else p.args[1] + "/tcp"
+        bindings = ports.get(want) or []
+        if not bindings:
+            ctx.err(f"Error: No public port '{p.args[1]}' published for {p.args[0]}")
+            return 1
+        for b in bindings:
+            ctx.out(f"{b.get('HostIp') or '0.0.0.0'}:{b.get('HostPort')}")
+        return 0
+    for key in sorted(ports, key=lambda k: (int(k.split("/")[0]), k)):
+        for b in ports[key] or []:
+            ctx.out(f"{key} -> {b.get('HostIp') or '0.0.0.0'}:{b.get('HostPort')}")
+    return 0

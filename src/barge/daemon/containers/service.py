@@ -10,6 +10,7 @@ from barge.daemon.containers import create as create_mod
 from barge.daemon.containers import export as export_mod
 from barge.daemon.containers import kill as kill_mod
 from barge.daemon.containers import logs as logs_mod
+from barge.daemon.containers import prune as prune_mod
 from barge.daemon.containers import remove as remove_mod
 from barge.daemon.containers import pause as pause_mod
 from barge.daemon.containers import rename as rename_mod
@@ -113,16 +114,7 @@ class ContainerService:
         return export_mod.export(self.ctx, self.get(ref))
 
     async def prune(self, filters: dict) -> dict:
-        deleted = []
-        for c in list(self.ctx.registry.all()):
-            if c.state.running or c.state.status == "removing":
-                continue
-            if filters.get("label") and not all(
-                    lbl.split("=", 1)[0] in (c.config.get("Labels") or {}) for lbl in filters["label"]):
-                continue
-            await remove_mod.destroy(self.ctx, c)
-            deleted.append(c.id)
-        return {"ContainersDeleted": deleted or None, "SpaceReclaimed": 0}
+        return await prune_mod.prune(self.ctx, filters)
 
     async def on_exit(self, c: Container) -> None:
         """After an exit is recorded: auto-remove, or the restart policy."""
