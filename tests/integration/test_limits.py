@@ -62,3 +62,21 @@ def test_update_a_running_container(daemon):
         assert r.returncode == 1 and b"you must provide one or more flags" in r.stderr
     finally:
         daemon.cli("rm", "-f", n)
+
+
+def test_device_is_added_with_its_cgroup_permissions(daemon):
+    import os
+    import stat as st
+    if not os.path.exists("/dev/loop0") or not st.S_ISBLK(os.stat("/dev/loop0").st_mode):
+        import pytest
+        pytest.skip("no /dev/loop0 here")
+    out = daemon.cli("run", "--rm", "--device", "/dev/loop0:/dev/xloop:r", "busybox", "sh", "-c",
+                     "ls -l /dev/xloop; dd if=/dev/xloop of=/dev/null count=1; "
+                     "dd if=/dev/zero of=/dev/xloop count=1")
+    assert out.stdout.decode().startswith("b") and b"xloop" in out.stdout
+    assert b"can't open '/dev/xloop': Operation not permitted" in out.stderr     # written: refused
+    assert out.stderr.count(b"Operation not permitted") == 1                      # read: allowed
+    r = daemon.cli("run", "--rm", "busybox", "sh", "-c", "mknod /tmp/l b 7 0 && dd if=/tmp/l count=1")
+    assert b"Operation not permitted" in r.stderr                                  # not given: no access
+    r = daemon.cli("run", "--rm", "--device", "/dev/nope", "busybox", "true")
+    assert r.returncode == 125 and b'adding custom device "/dev/nope": no such file or directory' in r.stderr

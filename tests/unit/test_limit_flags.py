@@ -69,3 +69,16 @@ def test_update_merge():
     assert new["RestartPolicy"] == {"Name": "always", "MaximumRetryCount": 0}
     assert hc["Memory"] == 64 << 20          # the old config is left as it was
     assert merge(hc, {})["Memory"] == 64 << 20
+
+
+def test_device_flags():
+    from barge.cli.runopts import devices
+    assert devices(["/dev/fuse"]) == [{"PathOnHost": "/dev/fuse", "PathInContainer": "/dev/fuse",
+                                       "CgroupPermissions": "rwm"}]
+    assert devices(["/dev/a:r"])[0]["CgroupPermissions"] == "r"
+    assert devices(["/dev/a:/dev/b"])[0]["PathInContainer"] == "/dev/b"
+    assert devices(["/dev/a:/dev/b:rw"])[0] == {"PathOnHost": "/dev/a", "PathInContainer": "/dev/b",
+                                                 "CgroupPermissions": "rw"}
+    for bad in ("/dev/a:/dev/b:xyz", "/dev/a:b:rw", "/a:/b:r:x"):
+        with pytest.raises(InvalidParameter):
+            devices([bad])

@@ -157,6 +157,7 @@ def resources(o: dict) -> dict:
         "Sysctls": sysctls(o.get("sysctl") or []) or None,
         "GroupAdd": o.get("group-add") or None,
         "Tmpfs": tmpfs(o.get("tmpfs") or []) or None,
+        "Devices": devices(o.get("device") or []),
     }
 
 
@@ -185,6 +186,29 @@ def healthcheck(o: dict) -> dict | None:
     out.update({k: v for k, v in ns.items() if v})
     if retries:
         out["Retries"] = retries
+    return out
+
+
+def devices(items: list[str]) -> list[dict]:
+    """`/dev/x[:/dev/y][:rwm]` -> HostConfig.Devices entries (Docker's parseDevice)."""
+    out = []
+    for item in items:
+        parts = item.split(":")
+        host, ctr, perms = parts[0], parts[0], "rwm"
+        if len(parts) == 2:
+            if set(parts[1]) <= set("rwm") and parts[1]:
+                perms = parts[1]
+            else:
+                ctr = parts[1]
+        elif len(parts) == 3:
+            ctr, perms = parts[1], parts[2]
+        elif len(parts) > 3:
+            raise InvalidParameter(f"invalid device specification: {item}")
+        if not perms or not set(perms) <= set("rwm"):
+            raise InvalidParameter(f"invalid device mode: {perms}")
+        if not ctr.startswith("/"):
+            raise InvalidParameter(f"{ctr} is not an absolute path")
+        out.append({"PathOnHost": host, "PathInContainer": ctr, "CgroupPermissions": perms})
     return out
 
 

@@ -336,6 +336,13 @@ def _linux(
         linux["maskedPaths"] = list(MASKED_PATHS)
         linux["readonlyPaths"] = list(READONLY_PATHS)
     linux["resources"].update(resource_limits(spec.resources))
+    for d in spec.resources.device_nodes:       # --device
+        linux.setdefault("devices", []).append(
+            {"path": d["path"], "type": d["type"], "major": d["major"], "minor": d["minor"],
+             "fileMode": d["fileMode"], "uid": 0, "gid": 0})
+        linux["resources"]["devices"].append(
+            {"allow": True, "type": d["type"], "major": d["major"], "minor": d["minor"],
+             "access": d["permissions"]})
     profile = _seccomp(spec, host, facts, caps, security)
     if profile is not None:
         linux["seccomp"] = profile

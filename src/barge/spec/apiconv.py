@@ -277,7 +277,7 @@ def to_resources(hc: dict) -> Resources:
         pids_limit=int(hc.get("PidsLimit") or 0), oom_kill_disable=bool(hc.get("OomKillDisable")),
         ulimits=list(hc.get("Ulimits") or []), shm_size=int(hc.get("ShmSize") or 67108864),
         sysctls=dict(hc.get("Sysctls") or {}), group_add=list(hc.get("GroupAdd") or []),
-        tmpfs=dict(hc.get("Tmpfs") or {}))
+        tmpfs=dict(hc.get("Tmpfs") or {}), devices=list(hc.get("Devices") or []))
 
 
 def check_resources(hc: dict, ncpu: int) -> None:

@@ -35,6 +35,10 @@ class Resources:
     sysctls: dict[str, str] = field(default_factory=dict)
     group_add: list[str] = field(default_factory=list)
     tmpfs: dict[str, str] = field(default_factory=dict)  # path -> mount options
+    devices: list[dict] = field(default_factory=list)    # HostConfig.Devices
+    # the host nodes behind `devices`, found by the daemon at start:
+    # {"path", "type": "c"|"b", "major", "minor", "fileMode", "permissions"}
+    device_nodes: list[dict] = field(default_factory=list)
 
 
 @dataclass

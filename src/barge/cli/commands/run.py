@@ -16,6 +16,7 @@ CREATE_FLAGS = [
     F("cap-add", None, "list", None, "Add Linux capabilities"),
     F("cap-drop", None, "list", None, "Drop Linux capabilities"),
     F("cidfile", None, "string", "", "Write the container ID to the file"),
+    F("device", None, "list", None, "Add a host device to the container"),
     F("dns", None, "list", None, "Set custom DNS servers"),
     F("dns-option", None, "list", None, "Set DNS options"),
     F("dns-search", None, "list", None, "Set custom DNS search domains"),

@@ -8,7 +8,7 @@ import socket
 from barge.daemon.container import Container, State
 from barge.daemon.containers import health
 from barge.daemon.containers.context import Ctx
-from barge.daemon.containers.start import log_limits
+from barge.daemon.containers.start import device_nodes, log_limits
 from barge.errdefs import InvalidParameter
 from barge.oci.spec import parse_security_opts, tweak_capabilities
 from barge.oci.defaults import MASKED_PATHS, READONLY_PATHS
@@ -90,6 +90,7 @@ def validate(ctx: Ctx, spec: ContainerSpec) -> None:
     log_limits(spec.log_config.config)
     if spec.stop_signal:
         signals.parse(spec.stop_signal)
+    device_nodes(spec.resources.devices)
 
 
 def _generate_name(ctx: Ctx) -> str:

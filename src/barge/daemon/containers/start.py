@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import stat
 
 from barge.daemon.container import Container, State
 from barge.daemon.containers.context import Ctx
@@ -115,6 +116,7 @@ def prepare_rootfs(ctx: Ctx, c: Container, spec: ContainerSpec) -> None:
     paths = BundlePaths(rootfs=c.rootfs, hostname_file=c.path("hostname"), hosts_file=c.path("hosts"),
                         resolv_conf=c.path("resolv.conf"), container_id=c.id,
                         netns_path=None)
+    spec.resources.device_nodes = device_nodes(spec.resources.devices)
     config = build_config(spec, user, ctx.host, paths, ctx.facts)
     write_bytes(c.path("config.json"), json.dumps(config).encode(), 0o600)
     for f in ("exit", "oom"):
@@ -126,6 +128,27 @@ def prepare_rootfs(ctx: Ctx, c: Container, spec: ContainerSpec) -> None:
         os.unlink(os.path.join(ctx.cfg.exit_dir, c.id))
     except FileNotFoundError:
         pass
+
+
+def device_nodes(devices: list[dict]) -> list[dict]:
+    """The host device nodes behind --device, as the OCI translation wants them."""
+    out = []
+    for d in devices:
+        host = d.get("PathOnHost") or ""
+        try:
+            st = os.stat(host)
+        except OSError as e:
+            raise InvalidParameter(f'error gathering device information while adding custom device "{host}": '
+                                   f"{e.strerror.lower()}") from None
+        if not (stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)):
+            raise InvalidParameter(f'error gathering device information while adding custom device "{host}": '
+                                   "not a device node")
+        out.append({"path": d.get("PathInContainer") or host,
+                    "type": "c" if stat.S_ISCHR(st.st_mode) else "b",
+                    "major": os.major(st.st_rdev), "minor": os.minor(st.st_rdev),
+                    "fileMode": stat.S_IMODE(st.st_mode),
+                    "permissions": d.get("CgroupPermissions") or "rwm"})
+    return out
 
 
 def _read_in_root(root: str, rel: str) -> str:
