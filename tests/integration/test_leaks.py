@@ -6,6 +6,8 @@ import os
 import signal
 import time
 
+from barge_testlib import BARGE
+
 
 def _conmons_of(cid: str) -> list[int]:
     out = []
@@ -53,3 +55,31 @@ def test_no_leaks_after_run_rm_restart_and_exec(fresh_daemon):
     d.out("rm", "-f", *ids, rm_now)
     for cid in ids + [rm_now]:
         assert _wait_clean(d, cid) == [], cid
+
+
+def test_sigkill_during_exec_and_log_streaming(fresh_daemon):
+    import subprocess
+    d = fresh_daemon
+    cid = d.out("run", "-d", "--restart", "on-failure:5", "busybox", "sh", "-c",
+                "i=0; while [ $i -lt 30 ]; do echo line$i; i=$((i+1)); sleep 0.1; done; exit 1").strip()
+    follower = subprocess.Popen([BARGE, "logs", "-f", cid], env=d.env(), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+    execer = subprocess.Popen([BARGE, "exec", cid, "sleep", "30"], env=d.env(),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(1)
+    d.stop(signal.SIGKILL)
+    follower.wait(10)
+    execer.wait(10)                        # both clients end when the daemon dies
+    time.sleep(3)                          # the container exits (code 1) while nobody watches
+    d.start()
+    deadline = time.time() + 15
+    while time.time() < deadline:          # barged records the exit and restarts it per its policy
+        count = int(d.out("inspect", "-f", "{{.RestartCount}}", cid))
+        if count >= 1:
+            break
+        time.sleep(0.2)
+    assert count >= 1
+    lines = d.out("logs", cid).split()
+    assert lines[:30] == [f"line{i}" for i in range(30)]       # the first run's log, whole
+    d.out("rm", "-f", cid)
+    assert _wait_clean(d, cid) == []
