@@ -74,7 +74,7 @@ async def spawn(o: ConmonOptions) -> int:
         os.close(rfd)
     pid = msg.get("data", -1) if msg else -1
     if not isinstance(pid, int) or pid <= 0:
-        detail = (msg or {}).get("message") or _tail(o.conmon_log) or "conmon failed to start the container"
+        detail = (msg or {}).get("message") or tail(o.conmon_log) or "conmon failed to start the container"
         raise System(runtime_error(detail))
     return pid
 
@@ -105,7 +105,23 @@ def _read_sync(fd: int) -> dict | None:
         return {"data": -1, "message": buf.decode(errors="replace")}
 
 
-def _tail(path: str) -> str:
+def write_ctl(path: str, msg: str) -> None:
+    """conmon's control fifo: `1 h w` resizes the terminal, `2 0 0` reopens the log.
+    A conmon that is gone is not an error here."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+    except OSError:
+        return
+    try:
+        os.write(fd, msg.encode())
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def tail(path: str) -> str:
+    """The end of a conmon log file, for error messages."""
     try:
         with open(path, "rb") as f:
             return f.read()[-2000:].decode(errors="replace").strip()

@@ -20,6 +20,7 @@ import shutil
 from dataclasses import dataclass
 
 from barge.errdefs import System
+from barge.oci.conmon import tail
 
 CONMON = "conmon"
 
@@ -152,7 +153,7 @@ class ConmonExec:
         msg = await self._attach.message()
         if not msg or msg.get("data", -1) < 0:
             self.close()
-            raise System(exec_error((msg or {}).get("message") or _tail(os.path.join(self.o.bundle, "conmon.log"))
+            raise System(exec_error((msg or {}).get("message") or tail(os.path.join(self.o.bundle, "conmon.log"))
                                     or "conmon failed to start the exec session"))
 
     async def start(self) -> int:
@@ -194,9 +195,3 @@ def _read_exit(path: str) -> int:
         return 137        # conmon went away with its process: killed with the container
 
 
-def _tail(path: str) -> str:
-    try:
-        with open(path, "rb") as f:
-            return f.read()[-2000:].decode(errors="replace").strip()
-    except OSError:
-        return ""

@@ -16,6 +16,7 @@ from barge.daemon.containers.context import Ctx
 from barge.errdefs import Conflict, NotFound
 from barge.daemon.containers.attach import connect_seqpacket
 from barge.daemon.containers.start import _read_in_root
+from barge.oci.conmon import write_ctl
 from barge.oci.conmon_exec import ConmonExec, ConmonExecOptions
 from barge.oci.exec_process import ExecConfig, build_exec_process
 from barge.spec import ids, users
@@ -182,7 +183,7 @@ class ExecService:
         s = self.get(eid)
         if not s.running or s.proc is None:
             raise NotFound("no such exec")
-        _write_ctl(s.proc.ctl_path, f"1 {h} {w}\n")
+        write_ctl(s.proc.ctl_path, f"1 {h} {w}\n")
 
     # --- the process -------------------------------------------------------------
 
@@ -203,7 +204,7 @@ class ExecService:
         sock = None
         try:
             if cfg.tty and console_size and len(console_size) == 2 and all(console_size):
-                _write_ctl(proc.ctl_path, f"1 {int(console_size[0])} {int(console_size[1])}\n")
+                write_ctl(proc.ctl_path, f"1 {int(console_size[0])} {int(console_size[1])}\n")
             if attach:
                 sock = connect_seqpacket(proc.attach_path)
             ctx.event(c, f"exec_start: {' '.join(cfg.cmd)}", {"execID": s.id})
@@ -295,19 +296,6 @@ class ExecService:
                           key=lambda s: s.ended_at)
         for s in finished[:max(0, len(finished) - KEEP_FINISHED)]:
             self.sessions.pop(s.id, None)
-
-
-def _write_ctl(path: str, msg: str) -> None:
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
-    except OSError:
-        return
-    try:
-        os.write(fd, msg.encode())
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _cleanup(ctx: Ctx, eid: str, bundle: str) -> None:

@@ -7,8 +7,8 @@ import logging
 import os
 
 from barge.daemon.containers.context import Ctx
-from barge.daemon.containers.service import _write_ctl
 from barge.daemon.containers.start import log_limits
+from barge.oci.conmon import write_ctl
 
 log = logging.getLogger("barge.logrotate")
 INTERVAL = 0.05   # a file overshoots max-size by at most what is written in this time
@@ -49,7 +49,7 @@ class LogRotator:
                     size, files = log_limits(c.host_config["LogConfig"]["Config"])
                     if size > 0 and os.path.getsize(c.log_path) >= size:
                         rotate(c.log_path, files)
-                        _write_ctl(c.path("ctl"), "2 0 0\n")
+                        write_ctl(c.path("ctl"), "2 0 0\n")
                 except FileNotFoundError:
                     continue
                 except Exception:

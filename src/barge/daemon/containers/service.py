@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 
 from barge.daemon.container import Container
 from barge.daemon.containers import attach as attach_mod
@@ -23,6 +22,7 @@ from barge.daemon.containers.context import Ctx
 from barge.daemon.containers.inspect import inspect
 from barge.daemon.containers.listing import list_containers
 from barge.daemon.containers.size import sizes
+from barge.oci.conmon import write_ctl
 from barge.errdefs import Conflict, NotFound
 
 
@@ -108,7 +108,7 @@ class ContainerService:
         c = self.get(ref)
         if not c.state.running:
             raise Conflict(f"Container {c.id} is not running")
-        _write_ctl(c.path("ctl"), f"1 {h} {w}\n")
+        write_ctl(c.path("ctl"), f"1 {h} {w}\n")
 
     def export(self, ref: str):
         return export_mod.export(self.ctx, self.get(ref))
@@ -124,15 +124,3 @@ class ContainerService:
             await remove_mod.destroy(self.ctx, c)
         elif restart_mod.manager(self.ctx) is not None:
             await restart_mod.manager(self.ctx).handle_exit(c)
-
-
-def _write_ctl(path: str, msg: str) -> None:
-    """conmon's control fifo: `1 h w` resizes the terminal, `2 0 0` reopens the log."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
-    except OSError:
-        return
-    try:
-        os.write(fd, msg.encode())
-    finally:
-        os.close(fd)
