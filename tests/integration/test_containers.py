@@ -10,6 +10,8 @@ import uuid
 
 import pytest
 
+from barge_testlib import BARGE
+
 
 def name(prefix="t"):
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
@@ -250,3 +252,18 @@ def test_port_without_published_ports(daemon, sleepy):
     assert daemon.cli("port", sleepy).stdout == b""
     r = daemon.cli("port", sleepy, "80")
     assert r.returncode == 1 and r.stderr == f"Error: No public port '80' published for {sleepy}\n".encode()
+
+
+def test_run_proxies_signals_to_the_container(daemon):
+    import signal as sig
+    script = "trap 'echo got-term; exit 9' TERM; echo ready; while true; do sleep 0.1; done"
+    p = subprocess.Popen([BARGE, "run", "--rm", "busybox", "sh", "-c", script],
+                         env=daemon.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert p.stdout.readline() == b"ready\n"
+        p.send_signal(sig.SIGTERM)
+        out, _ = p.communicate(timeout=15)
+        assert out == b"got-term\n" and p.returncode == 9
+    finally:
+        if p.poll() is None:
+            p.kill()

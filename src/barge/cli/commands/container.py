@@ -213,7 +213,7 @@ def attach(ctx: Context, argv: list[str]) -> int:
               "Attach local standard input, output, and error streams to a running container", flags, argv,
               min_args=1, max_args=1)
     from barge.cli.commands.run import attach_running
-    return attach_running(ctx, p.args[0], not p.opts["no-stdin"], p.opts["detach-keys"])
+    return attach_running(ctx, p.args[0], not p.opts["no-stdin"], p.opts["detach-keys"], p.opts["sig-proxy"])
 
 
 def prune(ctx: Context, argv: list[str]) -> int:

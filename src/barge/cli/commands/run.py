@@ -220,7 +220,7 @@ def attach_and_start(ctx: Context, ref: str, stdin: bool) -> int:
     return session.run(condition="next-exit", start=True, sig_proxy=not info["Config"].get("Tty"))
 
 
-def attach_running(ctx: Context, ref: str, stdin: bool, detach_keys: str = "") -> int:
+def attach_running(ctx: Context, ref: str, stdin: bool, detach_keys: str = "", sig_proxy: bool = True) -> int:
     try:
         info = ctx.client.get_json(f"/containers/{ref}/json")
     except Exception as e:
@@ -230,7 +230,8 @@ def attach_running(ctx: Context, ref: str, stdin: bool, detach_keys: str = "") -
         return 1
     session = Attached(ctx, info["Id"], stdin=stdin and info["Config"].get("OpenStdin"),
                        tty=info["Config"].get("Tty"), stdout=True, stderr=True, detach_keys=detach_keys)
-    return session.run(condition="not-running", start=False, sig_proxy=not info["Config"].get("Tty"))
+    return session.run(condition="not-running", start=False,
+                       sig_proxy=sig_proxy and not info["Config"].get("Tty"))
 
 
 class Attached:
