@@ -46,6 +46,9 @@ class ExitMonitor:
                 c.state.status = "dead"
                 c.save()
             if not c.state.running:
+                if os.path.exists(os.path.join(self.ctx.cfg.runc_root, c.id)):
+                    # a start cut short by a daemon crash: conmon and `runc init` wait for a start
+                    await self.ctx.runc.delete(c.id, force=True)
                 continue
             if os.path.exists(os.path.join(self.ctx.cfg.exit_dir, c.id)):
                 await self.handle_exit(c.id)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 
 from barge.daemon.container import Container
@@ -29,7 +30,9 @@ async def destroy(ctx: Ctx, c: Container) -> None:
     async with ctx.registry.lock(c.id):
         if not ctx.registry.exists(c.id):
             return
-        cleaned = c.state.status in ("exited", "created")   # record_exit deleted and unmounted
+        # record_exit deleted and unmounted it, unless a start was cut short (runc state left)
+        cleaned = c.state.status in ("exited", "created") and \
+            not os.path.exists(os.path.join(ctx.runc.root, c.id))
         c.state.status = "removing"
         c.save()
         loop = asyncio.get_running_loop()

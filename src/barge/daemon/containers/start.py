@@ -58,9 +58,13 @@ async def start_locked(ctx: Ctx, c: Container) -> None:
                     health=c.state.health)
     c.has_been_started = True
     c.manually_stopped = False
-    await _connect_attachers(ctx, c)
     try:
+        await _connect_attachers(ctx, c)
         await ctx.runc.start(c.id)
+    except asyncio.CancelledError:
+        # the daemon is going down mid-start: leave no created container behind
+        await asyncio.shield(ctx.runc.delete(c.id, force=True))
+        raise
     except Exception as e:
         _failed(c, e)
         await ctx.runc.delete(c.id, force=True)
