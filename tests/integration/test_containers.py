@@ -267,3 +267,11 @@ def test_run_proxies_signals_to_the_container(daemon):
     finally:
         if p.poll() is None:
             p.kill()
+
+
+def test_inspect_health_of_a_container_without_healthcheck(daemon, sleepy):
+    assert daemon.out("inspect", "-f", "{{json .State.Health}}", sleepy) == "null\n"
+    assert daemon.out("inspect", "-f", "{{.State.Health}}", sleepy) == "<nil>\n"
+    assert "Health" not in json.loads(daemon.out("inspect", "-f", "{{json .State}}", sleepy))
+    r = daemon.cli("inspect", "-f", "{{.State.Nope}}", sleepy)
+    assert r.returncode == 1 and b'map has no entry for key "Nope"' in r.stderr

@@ -39,12 +39,26 @@ def _print(ctx: Context, objs: list, fmt: str) -> int:
         return 64
     for o in objs:
         try:
-            ctx.out(t.execute(o))
+            ctx.out(_execute(t, o))
         except InvalidParameter as e:
             ctx.out("")
             ctx.err(f"template parsing error: {e}")
             return 1
     return 0
+
+
+def _execute(t, obj: dict) -> str:
+    """Docker's CLI runs the template on its typed structs first, where an
+    unset optional field (State.Health) is nil rather than missing; do the same
+    on a copy, only when the plain map lacks it."""
+    from barge.errdefs import InvalidParameter
+    try:
+        return t.execute(obj)
+    except InvalidParameter as e:
+        state = obj.get("State")
+        if 'no entry for key "Health"' not in str(e) or not isinstance(state, dict) or "Health" in state:
+            raise
+        return t.execute({**obj, "State": {**state, "Health": None}})
 
 
 def _run(ctx: Context, argv: list[str], kinds: tuple[str, ...], usage: str, desc: str, extra=()) -> int:
