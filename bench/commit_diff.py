@@ -6,7 +6,6 @@ CLI against a running barged (or any Docker-compatible daemon: --host).
 from __future__ import annotations
 
 import argparse
-import subprocess
 import time
 import uuid
 

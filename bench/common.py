@@ -178,6 +178,17 @@ def fmt_stats(st: dict, unit: str = "ms", scale: float = 1000.0, digits: int = 1
             f"max {f(st['max'])} {unit}  (n={st['count']})")
 
 
+def time_cmd(env: Env, *args: str) -> float:
+    """Wall time of one `barge ARGS` run; a failure is an error, not a sample."""
+    t0 = time.perf_counter()
+    p = subprocess.run(env.cmd(*args), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env.environ(),
+                       timeout=60)
+    dt = time.perf_counter() - t0
+    if p.returncode != 0:
+        raise RuntimeError(f"barge {' '.join(args)} exited {p.returncode}: {p.stderr.decode(errors='replace').strip()}")
+    return dt
+
+
 def timed(fn) -> float:
     t0 = time.perf_counter()
     fn()

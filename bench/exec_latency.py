@@ -11,25 +11,14 @@ import argparse
 import json
 import os
 import socket
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from common import LABEL, Env, find_barge, find_host, fmt_stats, stats  # noqa: E402
+from common import LABEL, Env, find_barge, find_host, fmt_stats, time_cmd, stats  # noqa: E402
 
 TARGET_S = 0.070
-
-
-def _time_cmd(env: Env, *args: str) -> float:
-    t0 = time.perf_counter()
-    p = subprocess.run(env.cmd(*args), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env.environ(),
-                       timeout=60)
-    dt = time.perf_counter() - t0
-    if p.returncode != 0:
-        raise RuntimeError(f"barge {' '.join(args)} exited {p.returncode}: {p.stderr.decode(errors='replace').strip()}")
-    return dt
 
 
 def _http(host: str, method: str, path: str, body: dict | None = None) -> tuple[int, bytes]:
@@ -63,10 +52,10 @@ def run(env: Env, runs: int = 20, warmup: int = 2) -> dict:
     cid = env.out("run", "-d", "--label", LABEL, env.image, "sleep", "3600")
     try:
         for _ in range(warmup):
-            _time_cmd(env, "exec", cid, "true")
-        samples = [_time_cmd(env, "exec", cid, "true") for _ in range(runs)]
+            time_cmd(env, "exec", cid, "true")
+        samples = [time_cmd(env, "exec", cid, "true") for _ in range(runs)]
         st = stats(samples)
-        cli_floor = stats([_time_cmd(env, "version") for _ in range(max(10, runs // 2))])
+        cli_floor = stats([time_cmd(env, "version") for _ in range(max(10, runs // 2))])
         api = None
         if env.host.startswith("unix://"):
             api = stats([_api_exec(env, cid) for _ in range(max(10, runs // 2))])

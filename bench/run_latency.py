@@ -6,10 +6,9 @@ from __future__ import annotations
 import http.client
 import json
 import socket
-import subprocess
 import time
 
-from common import LABEL, Env, fmt_stats, stats
+from common import LABEL, Env, fmt_stats, time_cmd, stats
 
 TARGET_S = 0.100
 
@@ -66,23 +65,13 @@ def _api_cycle(env: Env) -> float:
         c.close()
 
 
-def _time_cmd(env: Env, *args: str) -> float:
-    t0 = time.perf_counter()
-    p = subprocess.run(env.cmd(*args), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env.environ(),
-                       timeout=60)
-    dt = time.perf_counter() - t0
-    if p.returncode != 0:
-        raise RuntimeError(f"barge {' '.join(args)} exited {p.returncode}: {p.stderr.decode(errors='replace').strip()}")
-    return dt
-
-
 def run(env: Env, runs: int = 20, warmup: int = 2) -> dict:
     print(f"== run latency: barge run --rm {env.image} true  ({runs} runs after {warmup} warm-up)")
     for _ in range(warmup):
-        _time_cmd(env, "run", "--rm", "--label", LABEL, env.image, "true")
-    samples = [_time_cmd(env, "run", "--rm", "--label", LABEL, env.image, "true") for _ in range(runs)]
+        time_cmd(env, "run", "--rm", "--label", LABEL, env.image, "true")
+    samples = [time_cmd(env, "run", "--rm", "--label", LABEL, env.image, "true") for _ in range(runs)]
     st = stats(samples)
-    cli_floor = stats([_time_cmd(env, "version") for _ in range(max(10, runs // 2))])
+    cli_floor = stats([time_cmd(env, "version") for _ in range(max(10, runs // 2))])
     api = stats([_api_cycle(env) for _ in range(max(10, runs // 2))])
     ok = st["median"] < TARGET_S
     print(f"  run --rm true       {fmt_stats(st)}   target < {TARGET_S * 1000:.0f} ms: {'PASS' if ok else 'FAIL'}")
