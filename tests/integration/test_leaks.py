@@ -30,6 +30,7 @@ def _traces(d, cid: str) -> list[str]:
     found += [f"conmon {p}" for p in _conmons_of(cid)]
     found += glob.glob(f"/sys/fs/cgroup/*/barge/{cid}") + glob.glob(f"/sys/fs/cgroup/unified/barge/{cid}")
     found += glob.glob(os.path.join(d.exec_root, "runc", cid))
+    found += [p for p in glob.glob(os.path.join(d.exec_root, "s", cid)) if os.path.lexists(p)]
     found += glob.glob(os.path.join(d.data_root, "containers", cid))
     return found
 

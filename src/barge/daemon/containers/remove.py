@@ -40,6 +40,10 @@ async def destroy(ctx: Ctx, c: Container) -> None:
             await ctx.runc.delete(c.id, force=True)
             await loop.run_in_executor(ctx.pool, sysmount.unmount, c.rootfs)
         await loop.run_in_executor(ctx.pool, shutil.rmtree, c.dir, True)
+        try:
+            os.unlink(os.path.join(ctx.cfg.socket_dir, c.id))   # conmon's link to the bundle
+        except OSError:
+            pass
         ctx.registry.remove(c)
         if restart_manager(ctx) is not None:
             restart_manager(ctx).forget(c.id)
