@@ -8,6 +8,8 @@ import resource
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 
+from barge.daemon.volumes.service import VolumeService
+from barge.volume.local import LocalDriver
 from barge.daemon.config import DaemonConfig
 from barge.daemon.containers.context import Ctx
 from barge.daemon.containers.logrotate import LogRotator
@@ -56,6 +58,8 @@ class Daemon:
                        pool=self.pool, facts=probe_host_facts())
         self.restarts = RestartManager(self.ctx, start_locked)
         self.ctx.restarts = self.restarts      # stop/kill/remove cancel pending restarts through it
+        self.volumes = VolumeService(self.ctx, LocalDriver(os.path.join(cfg.data_root, "volumes")))
+        self.ctx.volumes = self.volumes        # create/start/rm use volumes through it
         self.containers = ContainerService(self.ctx)
         self.images = ImageService(self.ctx)
         self.execs = ExecService(self.ctx)
@@ -70,6 +74,7 @@ class Daemon:
         self.store.layers.recover()
         shutil.rmtree(os.path.join(self.cfg.data_root, "tmp"), ignore_errors=True)
         self.ctx.registry.load()
+        self.volumes.recover()
         await self.restarts.settle_interrupted()
         self.monitor = ExitMonitor(self.ctx, self.containers.on_exit)
         self.monitor.start()

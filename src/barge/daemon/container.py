@@ -46,6 +46,7 @@ class Container:
     dir: str = ""                 # containers/<id>
     log_path: str = ""
     exits: int = 0                # times it has exited; `wait --condition next-exit` counts on it
+    mount_points: list[dict] = field(default_factory=list)   # spec.mounts.MountPoint dicts
 
     @property
     def spec(self) -> ContainerSpec:

@@ -35,4 +35,4 @@ def disk_usage(ctx: Ctx, api: tuple[int, int] = (1, 45)) -> dict:
         s.update(sizes(c, image_size))
         containers.append(s)
     return {"LayersSize": sum(layer_size.values()), "Images": images, "Containers": containers,
-            "Volumes": [], "BuildCache": []}
+            "Volumes": ctx.volumes.usage(), "BuildCache": []}

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 
 from barge.daemon.container import Container
 from barge.errdefs import Conflict, InvalidParameter, NotFound
+from barge.sys import mount as sysmount
 
 
 class ContainerRegistry:
@@ -23,6 +25,10 @@ class ContainerRegistry:
             if os.path.exists(p):
                 c = Container.load(p)
                 self._add(c)
+            elif os.path.isdir(os.path.join(self.root, cid)):
+                # a create cut short by a crash: unmount what it may have mounted, drop it
+                sysmount.unmount(os.path.join(self.root, cid, "merged"))
+                shutil.rmtree(os.path.join(self.root, cid), ignore_errors=True)
         return list(self._by_id.values())
 
     def _add(self, c: Container) -> None:

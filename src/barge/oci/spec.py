@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from barge.errdefs import InvalidParameter
+from barge.oci import mounts as user_mounts
 from barge.oci import seccomp
 from barge.oci.defaults import (
     ALL_CAPABILITIES,
@@ -284,16 +285,17 @@ def _mounts(spec: ContainerSpec, paths: BundlePaths, host: HostDefaults) -> list
         if m["destination"] == "/dev/shm":
             m["options"] = [o for o in m["options"] if not o.startswith("size=")] + \
                 [f"size={spec.resources.shm_size}"]
-    for dest, opts in sorted(spec.resources.tmpfs.items()):
-        extra = [o for o in (opts or "").split(",") if o]
-        mounts.append({"destination": dest, "type": "tmpfs", "source": "tmpfs",
-                       "options": ["nosuid", "nodev", "noexec"] + extra})
+    user = [{"destination": dest, "type": "tmpfs", "source": "tmpfs",
+             "options": ["nosuid", "nodev", "noexec"] + [o for o in (opts or "").split(",") if o]}
+            for dest, opts in sorted(spec.resources.tmpfs.items())]
+    user += [user_mounts.to_oci(m) for m in spec.mounts]
+    mounts = user_mounts.merge(mounts, _network_file_mounts(paths, writable=not spec.read_only), user)
     if spec.init:
         if not host.init_path:
             raise InvalidParameter("docker-init binary not found: install tini (Debian package tini)")
         mounts.append({"destination": INIT_PATH, "type": "bind", "source": host.init_path,
                        "options": ["bind", "ro", "nosuid", "nodev"]})
-    return mounts + _network_file_mounts(paths, writable=not spec.read_only)
+    return mounts
 
 
 def _network_file_mounts(paths: BundlePaths, writable: bool) -> list[dict]:
@@ -324,6 +326,9 @@ def _linux(
         "namespaces": _namespaces(spec.network_mode, paths.netns_path),
         "cgroupsPath": f"{paths.cgroup_parent.rstrip('/')}/{paths.container_id}",
     }
+    propagation = user_mounts.rootfs_propagation(spec.mounts)
+    if propagation:
+        linux["rootfsPropagation"] = propagation
     if _creates_netns(spec.network_mode):
         linux["sysctl"] = dict(NETNS_SYSCTLS)
     if spec.resources.sysctls:

@@ -216,6 +216,11 @@ def fill_host_config(hc: dict | None) -> dict:
         out[key] = hc.get(key, zero) if hc.get(key) is not None else zero
     if hc.get("Init") is not None:
         out["Init"] = bool(hc["Init"])
+    if hc.get("Mounts"):
+        if not isinstance(hc["Mounts"], list):
+            raise InvalidParameter("json: cannot unmarshal value into Go struct field HostConfig.Mounts "
+                                   "of type []mount.Mount")
+        out["Mounts"] = hc["Mounts"]
     rp = out["RestartPolicy"]
     if rp["Name"] not in ("no", "always", "unless-stopped", "on-failure"):
         raise InvalidParameter(f"invalid restart policy '{rp['Name']}'")

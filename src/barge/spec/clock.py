@@ -16,6 +16,10 @@ def rfc3339nano(ns: int | None = None) -> str:
     return f"{base}.{f}Z" if f else f"{base}Z"
 
 
+def rfc3339_seconds(t: float | None = None) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() if t is None else t))
+
+
 def parse_rfc3339(s: str) -> float:
     """Seconds since the epoch; 0 for Docker's zero time or ''."""
     if not s or s.startswith("0001-01-01"):

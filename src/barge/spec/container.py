@@ -74,6 +74,7 @@ class ContainerSpec:
     restart_policy: dict = field(default_factory=lambda: {"Name": "no", "MaximumRetryCount": 0})
     resources: Resources = field(default_factory=Resources)
     init: bool = False                           # --init: tini as PID 1
+    mounts: list = field(default_factory=list)   # spec.mounts.MountPoint, sources resolved at start
 
     def process_args(self) -> list[str]:
         return list(self.entrypoint or []) + list(self.cmd or [])

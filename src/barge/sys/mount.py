@@ -25,6 +25,43 @@ def mount(source: str, target: str, fstype: str, flags: int = 0, data: str = "")
         raise System(f"mount {fstype} on {target}: {os.strerror(e)}")
 
 
+# mount(8)-style option words that are flags, not filesystem data
+_FLAGS = {
+    "ro": (1, True), "rw": (1, False), "nosuid": (2, True), "suid": (2, False),
+    "nodev": (4, True), "dev": (4, False), "noexec": (8, True), "exec": (8, False),
+    "sync": (16, True), "async": (16, False), "remount": (32, True), "mand": (64, True),
+    "nomand": (64, False), "dirsync": (128, True), "noatime": (1024, True), "atime": (1024, False),
+    "nodiratime": (2048, True), "diratime": (2048, False), "bind": (4096, True),
+    "rbind": (4096 | 16384, True), "relatime": (1 << 21, True), "norelatime": (1 << 21, False),
+    "strictatime": (1 << 24, True), "defaults": (0, False),
+}
+
+
+def parse_options(options: str) -> tuple[int, str]:
+    """`o=` of a local volume -> (mount flags, data for the filesystem)."""
+    flags, data = 0, []
+    for word in filter(None, options.split(",")):
+        if word in _FLAGS:
+            bit, on = _FLAGS[word]
+            flags = flags | bit if on else flags & ~bit
+        else:
+            data.append(word)
+    return flags, ",".join(data)
+
+
+def mount_of(path: str) -> tuple[str, str]:
+    """(mount point, optional fields) of the mount that holds `path`."""
+    path = os.path.realpath(path)
+    best, fields = "/", ""
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            parts = line.split()
+            mp = parts[4]
+            if (path == mp or path.startswith(mp.rstrip("/") + "/")) and len(mp) >= len(best):
+                best, fields = mp, " ".join(parts[6:parts.index("-")])
+    return best, fields
+
+
 def overlay_options(lowerdirs: list[str], upper: str, work: str) -> str:
     return f"lowerdir={':'.join(lowerdirs)},upperdir={upper},workdir={work}"
 

@@ -26,6 +26,7 @@ class Ctx:
     attach_waiters: dict = field(default_factory=dict)   # container id -> [AttachSession]
     restarts: object = None      # the RestartManager (restart.py), set by daemon/app.py
     health: object = None        # the HealthMonitor (health.py), set by daemon/app.py
+    volumes: object = None       # the VolumeService (daemon/volumes), set by daemon/app.py
 
     def event(self, c, action: str, extra: dict | None = None) -> None:
         attrs = {"image": c.config.get("Image", ""), "name": c.name}

@@ -1,12 +1,14 @@
 """Create a container: resolve the image, merge its config, lay out the directory."""
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import shutil
 import socket
 
 from barge.daemon.container import Container, State
-from barge.daemon.containers import health
+from barge.daemon.containers import health, mounts
 from barge.daemon.containers.context import Ctx
 from barge.daemon.containers.start import device_nodes, log_limits
 from barge.errdefs import InvalidParameter
@@ -44,24 +46,38 @@ async def create(ctx: Ctx, body: dict, name: str | None) -> Container:
     health.validate(config)
     spec = apiconv.to_spec(config, host_config)
     validate(ctx, spec)
+    mps = mounts.plan(ctx, config, host_config)
     cdir = os.path.join(ctx.registry.root, cid)
     c = Container(id=cid, name=name, created=clock.rfc3339nano(), image_id=image.id,
                   config=config, host_config=host_config, state=State(), dir=cdir,
-                  lower_dirs=ctx.store.images.lowerdirs(image))
+                  lower_dirs=ctx.store.images.lowerdirs(image), mount_points=[m.to_dict() for m in mps])
     if spec.log_config.type != "none":
         c.log_path = os.path.join(cdir, f"{cid}-json.log")
-    ctx.registry.reserve(c)
+    ctx.registry.reserve(c)     # from here its volumes count as in use
+    made: list[str] = []
     try:
         for d in ("upper", "work", "merged"):
             os.makedirs(c.path(d), mode=0o700 if d == "work" else 0o755)
         _copy_root_attrs(c.lower_dirs[0], c.path("upper"))
+        made = await mounts.make_volumes(ctx, c, mps)
+        c.mount_points = [m.to_dict() for m in mps]
+        await _copy_up(ctx, c, mps)
         c.save()
     except BaseException:
         ctx.registry.remove(c)
         shutil.rmtree(cdir, ignore_errors=True)
+        await asyncio.shield(mounts.drop_volumes(ctx, made))
         raise
     ctx.event(c, "create")
     return c
+
+
+async def _copy_up(ctx: Ctx, c: Container, mps: list) -> None:
+    names = sorted({m.name for m in mps if m.type == "volume" and m.copy_data})
+    async with contextlib.AsyncExitStack() as stack:
+        for n in names:                 # in order: two creates never wait on each other
+            await stack.enter_async_context(ctx.volumes.lock(n))
+        await asyncio.get_running_loop().run_in_executor(ctx.pool, mounts.copy_up, ctx, c, mps)
 
 
 LOG_OPTS = {

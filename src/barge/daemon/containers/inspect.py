@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import time
 
+from barge.spec.mounts import MountPoint
 from barge.daemon.container import Container
 from barge.spec import clock
 from barge.spec.units import human_duration
@@ -26,6 +27,10 @@ def state_json(c: Container) -> dict:
     return out
 
 
+def mounts_json(c: Container) -> list[dict]:
+    return [MountPoint.from_dict(m).inspect() for m in c.mount_points]
+
+
 def inspect(c: Container) -> dict:
     path, args = _path_args(c)
     out = {
@@ -39,7 +44,7 @@ def inspect(c: Container) -> dict:
         "GraphDriver": {"Data": {"LowerDir": ":".join(c.lower_dirs), "MergedDir": c.rootfs,
                                  "UpperDir": c.path("upper"), "WorkDir": c.path("work")},
                         "Name": "overlay2"},
-        "Mounts": [],
+        "Mounts": mounts_json(c),
         "Config": c.config,
         "NetworkSettings": network_settings(c),
     }
@@ -92,5 +97,5 @@ def summary(c: Container, image_name: str) -> dict:
         "Labels": c.config.get("Labels") or {}, "State": c.state.status, "Status": human_status(c),
         "HostConfig": {"NetworkMode": mode},
         "NetworkSettings": {"Networks": {mode: _endpoint()} if mode not in ("default", "bridge") else {}},
-        "Mounts": [],
+        "Mounts": mounts_json(c),
     }

@@ -42,11 +42,19 @@ def _matches(ctx: Ctx, c: Container, filters: dict[str, list[str]], images: dict
                 return False
         if key == "ancestor" and not any(_ancestor(ctx, c, v, images) for v in values):
             return False
+        if key == "volume" and not any(_uses_volume(c, v) for v in values):
+            return False
         if key == "health":
             health.check_filter_values(values)
             if health.status_of(c) not in values:
                 return False
     return True
+
+
+def _uses_volume(c: Container, want: str) -> bool:
+    """Docker's `volume=` filter: a volume name or a mount destination."""
+    return any((m.get("name") or m.get("source")) == want or m.get("destination") == want
+               for m in c.mount_points)
 
 
 def _name_match(pattern: str, name: str) -> bool:

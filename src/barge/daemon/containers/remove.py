@@ -7,6 +7,7 @@ import shutil
 
 from barge.daemon.container import Container
 from barge.daemon.containers.context import Ctx
+from barge.daemon.containers.mounts import remove_anonymous
 from barge.daemon.containers.restart import manager as restart_manager
 from barge.daemon.containers.stop import stop_container
 from barge.errdefs import Conflict
@@ -23,10 +24,11 @@ async def remove(ctx: Ctx, ref: str, force: bool = False, volumes: bool = False)
                 f'cannot remove container "/{c.name}": container is running: stop the container '
                 'before removing or force remove')
         await stop_container(ctx, c, timeout=0)
-    await destroy(ctx, c)
+    await destroy(ctx, c, volumes)
 
 
-async def destroy(ctx: Ctx, c: Container) -> None:
+async def destroy(ctx: Ctx, c: Container, volumes: bool = False) -> None:
+    """Remove `c` and, with `volumes`, its anonymous volumes (`rm -v`, `--rm`)."""
     async with ctx.registry.lock(c.id):
         if not ctx.registry.exists(c.id):
             return
@@ -50,5 +52,7 @@ async def destroy(ctx: Ctx, c: Container) -> None:
         if c.image_id not in ctx.store.images.ids():   # its image was force-removed earlier
             from barge.daemon.images.remove import container_layers
             await loop.run_in_executor(ctx.pool, ctx.store.images.gc_layers, container_layers(ctx))
+    if volumes:
+        await remove_anonymous(ctx, c)
     ctx.event(c, "destroy")
     await ctx.registry.notify()

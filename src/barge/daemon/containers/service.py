@@ -121,6 +121,6 @@ class ContainerService:
         if self.ctx.health is not None:
             self.ctx.health.stop(c)
         if c.host_config.get("AutoRemove"):
-            await remove_mod.destroy(self.ctx, c)
+            await remove_mod.destroy(self.ctx, c, volumes=True)
         elif restart_mod.manager(self.ctx) is not None:
             await restart_mod.manager(self.ctx).handle_exit(c)

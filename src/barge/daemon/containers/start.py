@@ -7,6 +7,7 @@ import os
 import stat
 
 from barge.daemon.container import Container, State
+from barge.daemon.containers import mounts
 from barge.daemon.containers.context import Ctx
 from barge.errdefs import Conflict, InvalidParameter, NotModified, System
 from barge.net import files as netfiles
@@ -39,7 +40,7 @@ async def start(ctx: Ctx, ref: str) -> None:
     except Exception:
         if c.host_config.get("AutoRemove"):   # as Docker: a --rm container that cannot start goes away
             from barge.daemon.containers.remove import destroy
-            await destroy(ctx, c)
+            await destroy(ctx, c, volumes=True)
         raise
 
 
@@ -88,6 +89,7 @@ def _failed(c: Container, e: Exception) -> None:
 
 async def _cleanup_failed(ctx: Ctx, c: Container) -> None:
     await asyncio.get_running_loop().run_in_executor(ctx.pool, sysmount.unmount, c.rootfs)
+    await asyncio.get_running_loop().run_in_executor(ctx.pool, mounts.release, ctx, c)
     for w in ctx.attach_waiters.pop(c.id, []):
         w.cancel()
 
@@ -121,6 +123,7 @@ def prepare_rootfs(ctx: Ctx, c: Container, spec: ContainerSpec) -> None:
                         resolv_conf=c.path("resolv.conf"), container_id=c.id,
                         netns_path=None)
     spec.resources.device_nodes = device_nodes(spec.resources.devices)
+    spec.mounts = mounts.setup(ctx, c)
     config = build_config(spec, user, ctx.host, paths, ctx.facts)
     write_bytes(c.path("config.json"), json.dumps(config).encode(), 0o600)
     for f in ("exit", "oom"):
