@@ -13,12 +13,15 @@ SUMMARY_HEADERS = {"Type": "TYPE", "TotalCount": "TOTAL", "Active": "ACTIVE", "S
 
 
 class UsageRow:
+    """One summary line; with `pct`, Docker adds the reclaimable share when the size is not 0."""
+
     def __init__(self, typ: str, total: int, active: int, size: int, reclaimable: int, pct: bool) -> None:
         self.Type, self.TotalCount, self.Active = typ, str(total), str(active)
         self.Size = human_size(size, 4)
         self.Reclaimable = human_size(reclaimable, 4)
-        if pct:
-            self.Reclaimable += f" ({reclaimable * 100 // size if size else 0}%)"
+        if pct and size > 0:
+            share = abs(reclaimable) * 100 // size        # Go's integer division truncates
+            self.Reclaimable += f" ({share if reclaimable >= 0 else -share}%)"
 
     def __json__(self) -> dict:
         return {"Active": self.Active, "Reclaimable": self.Reclaimable, "Size": self.Size,
@@ -36,9 +39,18 @@ def summary_rows(du: dict) -> list[UsageRow]:
         UsageRow("Images", len(imgs), sum(1 for i in imgs if i.get("Containers")), total, total - used, True),
         UsageRow("Containers", len(cs), sum(1 for c in cs if c.get("State") == "running"), c_size, c_reclaim,
                  True),
-        UsageRow("Local Volumes", 0, 0, 0, 0, False),
+        volume_row(du.get("Volumes") or []),
         UsageRow("Build Cache", 0, 0, 0, 0, False),
     ]
+
+
+def volume_row(volumes: list[dict]) -> UsageRow:
+    """Local Volumes: active = in use by a container; a size of -1 (unknown) counts as 0."""
+    usage = [v.get("UsageData") or {} for v in volumes]
+    known = [(u.get("Size", 0), u.get("RefCount", 0)) for u in usage if u.get("Size", 0) != -1]
+    active = sum(1 for u in usage if u.get("RefCount", 0) > 0)
+    return UsageRow("Local Volumes", len(volumes), active, sum(size for size, _ in known),
+                    sum(size for size, refs in known if refs == 0), True)
 
 
 def verbose(du: dict) -> str:
@@ -55,10 +67,13 @@ def verbose(du: dict) -> str:
     c_lines = [["CONTAINER ID", "IMAGE", "COMMAND", "LOCAL VOLUMES", "SIZE", "CREATED", "STATUS", "NAMES"]]
     for c in du.get("Containers") or []:
         r = rows.ContainerRow(c, trunc=True, now=now)
-        c_lines.append([r.ID, r.Image, r.Command, "0", human_size(c.get("SizeRw") or 0), r.RunningFor, r.Status,
-                        r.Names])
+        c_lines.append([r.ID, r.Image, r.Command, r.LocalVolumes, human_size(c.get("SizeRw") or 0), r.RunningFor,
+                        r.Status, r.Names])
     out.append(fmt.tabwrite(c_lines) + "\n")
     out.append("Local Volumes space usage:\n\n")
-    out.append(fmt.tabwrite([["VOLUME NAME", "LINKS", "SIZE"]]) + "\n")
-    out.append("Build cache usage: 0B\n")
+    from barge.cli.volumerows import DF_VOLUME_TABLE, VOLUME_HEADERS, VolumeRow
+    vrows = [VolumeRow(v) for v in du.get("Volumes") or []]
+    out.append(fmt.render(vrows, DF_VOLUME_TABLE, "", VOLUME_HEADERS) + "\n")
+    out.append("Build cache usage: 0B\n\n")
+    out.append(fmt.tabwrite([["CACHE ID", "CACHE TYPE", "SIZE", "CREATED", "LAST USED", "USAGE", "SHARED"]]))
     return "".join(out)

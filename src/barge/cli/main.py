@@ -33,11 +33,15 @@ GROUPS: dict[str, dict[str, str]] = {
               "history": "history", "save": "save", "load": "load", "import": "import",
               "inspect": "image inspect", "prune": "image prune", "pull": "pull"},
     "system": {"info": "info", "events": "events", "df": "system df"},
+    "volume": {"create": "volume create", "ls": "volume ls", "list": "volume ls", "inspect": "volume inspect",
+               "rm": "volume rm", "remove": "volume rm", "prune": "volume prune"},
 }
 EXTRA: dict[str, tuple[str, str]] = {
     "container inspect": ("inspect", "container_inspect"), "image inspect": ("inspect", "image_inspect"),
     "container prune": ("container", "prune"), "image prune": ("image", "prune"),
     "system df": ("system", "df"),
+    "volume create": ("volume", "create"), "volume ls": ("volume", "ls"), "volume inspect": ("volume", "inspect"),
+    "volume rm": ("volume", "rm"), "volume prune": ("volume", "prune"),
 }
 
 USAGE = f"""
@@ -57,6 +61,7 @@ Management Commands:
   container   Manage containers
   image       Manage images
   system      Manage barge
+  volume      Manage volumes
 
 Commands:
   create attach exec start stop restart kill rm rename wait export inspect

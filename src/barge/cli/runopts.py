@@ -218,9 +218,11 @@ def _read_text(path: str) -> str:
 
 
 def create_body(o: dict, image: str, cmd: list[str], environ: dict[str, str],
-                env_files: dict[str, str], label_files: dict[str, str], read_file=None) -> dict:
+                env_files: dict[str, str], label_files: dict[str, str], read_file=None,
+                cwd: str | None = None) -> dict:
     """o: option values by long flag name; env_files/label_files: path -> content;
-    read_file(path) reads a seccomp profile named by --security-opt."""
+    read_file(path) reads a seccomp profile named by --security-opt; `cwd`
+    anchors relative bind sources of -v."""
     env = []
     for path in o.get("env-file") or []:
         env += parse_env_lines(env_files[path], environ)
@@ -257,6 +259,10 @@ def create_body(o: dict, image: str, cmd: list[str], environ: dict[str, str],
     hc = healthcheck(o)
     if hc is not None:
         body["Healthcheck"] = hc
+    from barge.cli.mountopt import volumes_and_binds
+    volumes, binds = volumes_and_binds(o.get("volume") or [], cwd)
+    if volumes:
+        body["Volumes"] = volumes
     if o.get("expose"):
         body["ExposedPorts"] = {(p if "/" in p else p + "/tcp"): {} for p in o["expose"]}
     network = o.get("network") or "default"
@@ -269,7 +275,9 @@ def create_body(o: dict, image: str, cmd: list[str], environ: dict[str, str],
         "LogConfig": {"Type": o.get("log-driver") or "", "Config": log_opts(o.get("log-opt") or [])},
         "Dns": o.get("dns") or [], "DnsSearch": o.get("dns-search") or [],
         "DnsOptions": o.get("dns-option") or [], "ExtraHosts": o.get("add-host") or None,
-        "Binds": o.get("volume") or None, "ContainerIDFile": o.get("cidfile") or "",
+        "Binds": binds or None, "Mounts": o.get("mount") or None,
+        "VolumesFrom": o.get("volumes-from") or None, "VolumeDriver": o.get("volume-driver") or "",
+        "ContainerIDFile": o.get("cidfile") or "",
         "Init": True if o.get("init") else None,
         **resources(o),
     }

@@ -183,11 +183,10 @@ class Client:
         if resp.status == 400 and not self._negotiated:
             msg = _error_message(resp)
             lower = _max_version_from(msg)
-            if lower:
-                self.version = lower
-                self._negotiated = True
-                return self._request_once(method, path, params, body, json_body, headers, upgrade)
-            raise APIError(400, msg)
+            if not lower:
+                raise APIError(400, msg)
+            self.version = lower        # retried at the daemon's version; its errors are errors too
+            resp = self._request_once(method, path, params, body, json_body, headers, upgrade)
         self._negotiated = True
         if resp.status >= 400:
             raise APIError(resp.status, _error_message(resp))

@@ -33,16 +33,54 @@ ALIASES = {
     "save": ("image save", "save"), "load": ("image load", "load"),
     "import": ("image import", "import"), "pull": ("image pull", "pull"),
     "events": ("system events", "events"), "info": ("system info", "info"),
+    "volume ls": ("volume ls", "volume list"), "volume rm": ("volume rm", "volume remove"),
 }
 
 
-def F(name: str, short: str | None, kind: str, default, help: str, hidden: bool = False):
+def F(name: str, short: str | None, kind: str, default, help: str, hidden: bool = False, parser=None):
     from barge.cli.flags import Flag
     type_name = "filter" if name == "filter" else None
     if name == "format" and help == "Format output using a custom template":
         help = FORMAT_HELP
     return Flag(name=name, short=short, kind=kind, default=default, help=help, hidden=hidden,
-                type_name=type_name)
+                type_name=type_name, parser=parser)
+
+
+def filter_arg(arg: str) -> str:
+    """A --filter value read as docker's FilterOpt reads it (a flag error when
+    bad): "name=value", the name lower-cased, both trimmed; "" is dropped later."""
+    if not arg:
+        return ""
+    if "=" not in arg:
+        raise ValueError("bad format of filter (expected name=value)")
+    name, _, value = arg.partition("=")
+    return f"{name.strip().lower()}={value.strip()}"
+
+
+def label_arg(value: str) -> str:
+    """A --label value checked as docker's opts.ValidateLabel checks it."""
+    name = value.partition("=")[0]
+    if not name.strip():
+        raise ValueError(f"invalid label '{value}': empty name")
+    name = name.lstrip(" \t")
+    if " " in name or "\t" in name:
+        raise ValueError(f"label '{name}' contains whitespaces")
+    return value
+
+
+def encode_filters(items: list[str] | None) -> str | None:
+    """"name=value" strings as the API's `filters` query parameter (None if none)."""
+    items = [item for item in items or () if item]
+    if not items:
+        return None
+    from barge.spec import filters
+    out: dict[str, list[str]] = {}
+    for item in items:
+        k, eq, v = item.partition("=")
+        if not eq:
+            raise ValueError("bad format of filter (expected name=value)")
+        out.setdefault(k, []).append(v)
+    return filters.encode(out)
 
 
 def parse(ctx: Context, name: str, usage: str, desc: str, flags: list, argv: list[str],
@@ -136,3 +174,20 @@ def confirm(ctx: Context, question: str) -> bool:
     sys.stdout.flush()
     answer = sys.stdin.readline().strip().lower()
     return answer in ("y", "yes")
+
+
+def run_prune(ctx: Context, force: bool, warning: str, path: str, filters: list[str], report) -> int:
+    """`container/image/volume prune`: ask (unless forced), POST `path`, print
+    docker's report. `report(response)` gives the "Deleted <title>:" title and lines."""
+    if not force and not confirm(ctx, warning + "\nAre you sure you want to continue?"):
+        return 0
+    try:
+        res = ctx.client.post(path, {"filters": encode_filters(filters)}).json()
+    except Exception as e:
+        return ctx.daemon_error(e)
+    title, lines = report(res)
+    if lines:
+        ctx.out(f"Deleted {title}:\n" + "".join(line + "\n" for line in lines))
+    from barge.spec.units import human_size
+    ctx.out(f"Total reclaimed space: {human_size((res.get('SpaceReclaimed') or 0) if lines else 0, 4)}")
+    return 0

@@ -4,7 +4,8 @@ from __future__ import annotations
 import os
 import sys
 
-from barge.cli.commands._common import F, each, parse, stream_output
+from barge.cli.commands._common import F, each, parse, run_prune, stream_output
+from barge.cli.commands._common import encode_filters as _filters
 from barge.cli.context import Context
 
 
@@ -20,17 +21,6 @@ PS_FLAGS = [
 ]
 
 
-def _filters(items: list[str] | None) -> str | None:
-    if not items:
-        return None
-    from barge.spec import filters
-    out: dict[str, list[str]] = {}
-    for item in items:
-        k, eq, v = item.partition("=")
-        if not eq:
-            raise ValueError("bad format of filter (expected name=value)")
-        out.setdefault(k, []).append(v)
-    return filters.encode(out)
 
 
 def ps(ctx: Context, argv: list[str]) -> int:
@@ -221,23 +211,9 @@ def prune(ctx: Context, argv: list[str]) -> int:
              F("force", "f", "bool", False, "Do not prompt for confirmation")]
     p = parse(ctx, "container prune", "docker container prune [OPTIONS]", "Remove all stopped containers",
               flags, argv, max_args=0)
-    if not p.opts["force"]:
-        from barge.cli.commands._common import confirm
-        if not confirm(ctx, "WARNING! This will remove all stopped containers.\nAre you sure you want to continue?"):
-            return 0
-    try:
-        res = ctx.client.post("/containers/prune", {"filters": _filters(p.opts["filter"])}).json()
-    except Exception as e:
-        return ctx.daemon_error(e)
-    ids = res.get("ContainersDeleted") or []
-    if ids:
-        ctx.out("Deleted Containers:")
-        for i in ids:
-            ctx.out(i)
-        ctx.out("")
-    from barge.spec.units import human_size
-    ctx.out(f"Total reclaimed space: {human_size(res.get('SpaceReclaimed') or 0)}")
-    return 0
+    return run_prune(ctx, p.opts["force"], "WARNING! This will remove all stopped containers.",
+                     "/containers/prune", p.opts["filter"],
+                     lambda res: ("Containers", res.get("ContainersDeleted") or []))
 
 
 del os

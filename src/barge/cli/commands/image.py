@@ -5,7 +5,7 @@ import os
 import sys
 import time
 
-from barge.cli.commands._common import F, parse, write_stream
+from barge.cli.commands._common import F, parse, run_prune, write_stream
 from barge.cli.commands.container import _filters
 from barge.cli.context import Context
 
@@ -233,27 +233,15 @@ def prune(ctx: Context, argv: list[str]) -> int:
              F("filter", None, "list", None, "Provide filter values (e.g. \"until=<timestamp>\")"),
              F("force", "f", "bool", False, "Do not prompt for confirmation")]
     p = parse(ctx, "image prune", "docker image prune [OPTIONS]", "Remove unused images", flags, argv, max_args=0)
-    if not p.opts["force"]:
-        from barge.cli.commands._common import confirm
-        q = ("WARNING! This will remove all images without at least one container associated to them."
-             if p.opts["all"] else "WARNING! This will remove all dangling images.")
-        if not confirm(ctx, q + "\nAre you sure you want to continue?"):
-            return 0
+    q = ("WARNING! This will remove all images without at least one container associated to them."
+         if p.opts["all"] else "WARNING! This will remove all dangling images.")
     filt = list(p.opts["filter"] or [])
     if p.opts["all"]:
         filt.append("dangling=false")
-    try:
-        res = ctx.client.post("/images/prune", {"filters": _filters(filt)}).json()
-    except Exception as e:
-        return ctx.daemon_error(e)
-    deleted = res.get("ImagesDeleted") or []
-    if deleted:
-        ctx.out("Deleted Images:")
-        for item in deleted:
-            for k in ("Untagged", "Deleted"):
-                if k in item:
-                    ctx.out(f"{k.lower()}: {item[k]}")
-        ctx.out("")
-    from barge.spec.units import human_size
-    ctx.out(f"Total reclaimed space: {human_size(res.get('SpaceReclaimed') or 0)}")
-    return 0
+    return run_prune(ctx, p.opts["force"], q, "/images/prune", filt, _deleted_images)
+
+
+def _deleted_images(res: dict) -> tuple[str, list[str]]:
+    lines = [f"{k.lower()}: {item[k]}" for item in res.get("ImagesDeleted") or []
+             for k in ("Untagged", "Deleted") if k in item]
+    return "Images", lines

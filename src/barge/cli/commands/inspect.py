@@ -24,30 +24,51 @@ def _get(ctx: Context, kind: str, ref: str, size: bool, errors: list):
         raise
 
 
-def _print(ctx: Context, objs: list, fmt: str) -> int:
-    """Docker's inspect output; a template error exits 64 (parse) or 1 (execution)."""
-    if not fmt:
-        sys.stdout.write(json.dumps(objs, indent=4, ensure_ascii=False) + "\n")
-        return 0
+def print_inspect(ctx: Context, items: list, fmt: str, sort_keys: bool = False, wrap=None) -> int:
+    """Docker's inspect output for `items`, each an object or an error line
+    (str): an indented JSON array, one line of JSON for `-f json`, or the
+    template per object; then the errors, in order, on stderr. A bad template
+    exits 64, any error 1. `sort_keys` orders keys as Go marshals a struct
+    declared in that order; `wrap(obj)` is what templates run on."""
+    if fmt in ("", "json"):
+        indent, seps = (4, None) if not fmt else (None, (",", ":"))
+        objs = [i for i in items if not isinstance(i, str)]
+        sys.stdout.write(json.dumps(objs, indent=indent, separators=seps, ensure_ascii=False,
+                                    sort_keys=sort_keys) + "\n")
+        errors = [i for i in items if isinstance(i, str)]
+    else:
+        errors = _print_template(ctx, items, fmt, wrap)
+        if errors is None:
+            return 64
+    for line in errors:
+        ctx.err(line)
+    return 1 if errors else 0
+
+
+def _print_template(ctx: Context, items: list, fmt: str, wrap) -> list[str] | None:
+    """The template's text per object (a lone newline if none); returns the
+    error lines, or None when the template does not parse."""
     from barge.errdefs import InvalidParameter
     from barge.util import gotemplate
-    _, body = gotemplate.split_table(fmt)
     try:
-        t = gotemplate.parse(body, missing_key_error=True)
+        t = gotemplate.parse(fmt, missing_key_error=True)     # no `table`, no \t escapes: docker's inspect
     except InvalidParameter as e:
         ctx.err(f"template parsing error: {e}")
-        return 64
-    for o in objs:
+        return None
+    out, errors = [], []
+    for item in items:
+        if isinstance(item, str):
+            errors.append(item)
+            continue
         try:
-            ctx.out(_execute(t, o))
+            out.append(_execute(t, wrap(item) if wrap else item) + "\n")
         except InvalidParameter as e:
-            ctx.out("")
-            ctx.err(f"template parsing error: {e}")
-            return 1
-    return 0
+            errors.append(f"template parsing error: {e}")
+    sys.stdout.write("".join(out) or "\n")
+    return errors
 
 
-def _execute(t, obj: dict) -> str:
+def _execute(t, obj) -> str:
     """Docker's CLI runs the template on its typed structs first, where an
     unset optional field (State.Health) is nil rather than missing; do the same
     on a copy, only when the plain map lacks it."""
@@ -55,7 +76,7 @@ def _execute(t, obj: dict) -> str:
     try:
         return t.execute(obj)
     except InvalidParameter as e:
-        state = obj.get("State")
+        state = obj.get("State") if isinstance(obj, dict) else None
         if 'no entry for key "Health"' not in str(e) or not isinstance(state, dict) or "Health" in state:
             raise
         return t.execute({**obj, "State": {**state, "Health": None}})
@@ -64,7 +85,7 @@ def _execute(t, obj: dict) -> str:
 def _run(ctx: Context, argv: list[str], kinds: tuple[str, ...], usage: str, desc: str, extra=()) -> int:
     p = parse(ctx, ctx.command, usage, desc, FLAGS + list(extra), argv, min_args=1)
     kinds = (p.opts["type"],) if p.opts.get("type") else kinds
-    found, rc = [], 0
+    items = []
     for ref in p.args:
         obj, errors = None, []
         try:
@@ -74,17 +95,11 @@ def _run(ctx: Context, argv: list[str], kinds: tuple[str, ...], usage: str, desc
                     break
         except Exception as e:
             return ctx.daemon_error(e)
-        if obj is None:
-            if len(kinds) == 1:
-                ctx.daemon_error(errors[0])      # the daemon's own words, as Docker prints them
-            else:
-                ctx.err(f"Error: No such object: {ref}")
-            rc = 1
-            continue
-        found.append(obj)
-    if found or not p.opts["format"]:
-        return _print(ctx, found, p.opts["format"]) or rc
-    return rc
+        if obj is None:                          # the daemon's own words, as Docker prints them
+            obj = (f"Error response from daemon: {errors[0].message}" if len(kinds) == 1
+                   else f"Error: No such object: {ref}")
+        items.append(obj)
+    return print_inspect(ctx, items, p.opts["format"])
 
 
 def inspect(ctx: Context, argv: list[str]) -> int:

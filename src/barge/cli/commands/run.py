@@ -9,6 +9,20 @@ import threading
 from barge.cli import streams
 from barge.cli.commands._common import F, parse
 from barge.cli.context import Context
+from barge.cli.flags import Flag
+
+
+def _mount_value(raw: str) -> dict:
+    """One --mount value, parsed when the flag is read (docker's MountOpt.Set)."""
+    from barge.cli.mountopt import parse_mount
+    return parse_mount(raw, warn=_logrus_warning)
+
+
+def _logrus_warning(text: str) -> None:
+    import time
+    from barge.cli.rows import rfc3339
+    sys.stderr.write(f'time="{rfc3339(int(time.time()))}" level=warning msg="{text}"\n')
+
 
 CREATE_FLAGS = [
     F("add-host", None, "list", None, "Add a custom host-to-IP mapping (host:ip)"),
@@ -38,6 +52,8 @@ CREATE_FLAGS = [
     F("label-file", None, "list", None, "Read in a line delimited file of labels"),
     F("log-driver", None, "string", "", "Logging driver for the container"),
     F("memory", "m", "string", "", "Memory limit"),
+    Flag("mount", kind="list", help="Attach a filesystem mount to the container", type_name="mount",
+         parser=_mount_value),
     F("memory-reservation", None, "string", "", "Memory soft limit"),
     F("memory-swap", None, "string", "", "Swap limit equal to memory plus swap: '-1' to enable unlimited swap"),
     F("cpus", None, "string", "", "Number of CPUs"),
@@ -72,6 +88,8 @@ CREATE_FLAGS = [
     F("tty", "t", "bool", False, "Allocate a pseudo-TTY"),
     F("user", "u", "string", "", "Username or UID (format: <name|uid>[:<group|gid>])"),
     F("volume", "v", "list", None, "Bind mount a volume"),
+    F("volume-driver", None, "string", "", "Optional volume driver for the container"),
+    F("volumes-from", None, "list", None, "Mount volumes from the specified container(s)"),
     F("workdir", "w", "string", "", "Working directory inside the container"),
 ]
 RUN_FLAGS = CREATE_FLAGS + [
@@ -124,9 +142,11 @@ def _create(ctx: Context, p, detach_default: bool) -> str:
         raise _Fail(str(e), client_side=True) from None
     try:
         body = create_body(o, image, cmd, dict(os.environ), _read_files(o.get("env-file")),
-                           _read_files(o.get("label-file")))
+                           _read_files(o.get("label-file")), cwd=os.getcwd())
     except OSError as e:
         raise _Fail(f"open {e.filename}: {e.strerror.lower()}") from None
+    except InvalidParameter as e:         # docker's parse errors: "docker: ...", exit 125
+        raise _Fail(str(e), client_side=True) from None
     except Exception as e:
         raise _Fail(str(e)) from None
     if o.get("cidfile") and os.path.exists(o["cidfile"]):

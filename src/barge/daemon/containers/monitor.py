@@ -7,7 +7,7 @@ import os
 
 from barge.daemon.container import Container
 from barge.daemon.containers.context import Ctx
-from barge.daemon.containers.mounts import release as release_mounts
+from barge.daemon.containers.mounts import events as mount_events, release as release_mounts
 from barge.spec import clock
 from barge.sys import mount as sysmount
 from barge.sys.inotify import Inotify
@@ -83,6 +83,7 @@ class ExitMonitor:
             log.warning("runc delete %s: %s", c.id[:12], e)
         await unmount
         await asyncio.get_running_loop().run_in_executor(ctx.pool, release_mounts, ctx, c)
+        mount_events(ctx, c, "unmount")
         s = c.state
         s.status, s.exit_code, s.pid, s.oom_killed = "exited", code, 0, oom
         s.finished_at = clock.rfc3339nano()

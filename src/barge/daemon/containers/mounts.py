@@ -136,6 +136,18 @@ def _running_users(ctx: Ctx, name: str, exclude: str = "") -> list[str]:
             and any(m.get("type") == "volume" and m.get("name") == name for m in c.mount_points)]
 
 
+def events(ctx: Ctx, c: Container, action: str) -> None:
+    """`mount` at start and `unmount` at exit, one per volume, as Docker reports them."""
+    for d in c.mount_points:
+        if d.get("type") != "volume":
+            continue
+        attrs = {"container": c.id, "driver": d.get("driver") or mspec.DEFAULT_DRIVER}
+        if action == "mount":
+            attrs.update({"destination": d["destination"], "propagation": d.get("propagation") or "",
+                          "read/write": "true" if d.get("rw", True) else "false"})
+        ctx.events.publish("volume", action, d["name"], attrs)
+
+
 def release(ctx: Ctx, c: Container) -> None:
     """After an exit (thread pool): unmount option volumes nobody running uses."""
     for d in c.mount_points:

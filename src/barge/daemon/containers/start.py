@@ -59,6 +59,7 @@ async def start_locked(ctx: Ctx, c: Container) -> None:
                     health=c.state.health)
     c.has_been_started = True
     c.manually_stopped = False
+    mounts.events(ctx, c, "mount")
     try:
         await _connect_attachers(ctx, c)
         await ctx.runc.start(c.id)
