@@ -4,7 +4,8 @@ set -euo pipefail
 B=${1:-barge}
 step() { printf '\n\033[1m$ barge %s\033[0m\n' "$*"; "$B" "$@"; }
 work=$(mktemp -d)
-trap 'rm -rf "$work"; "$B" rm -f demo-sleepy demo-sleepy2 demo-export >/dev/null 2>&1 || true' EXIT
+trap 'rm -rf "$work"; "$B" rm -f demo-sleepy demo-sleepy2 demo-export demo-db >/dev/null 2>&1 || true
+      "$B" volume rm -f demo-data >/dev/null 2>&1 || true' EXIT
 
 step run --rm busybox echo hello
 echo hi | step run -i --rm busybox cat
@@ -31,6 +32,12 @@ step create --name demo-export busybox
 "$B" export demo-export > "$work/c.tar"; echo "exported $(tar tf "$work/c.tar" | wc -l) entries"
 step import "$work/c.tar" demo/imported:1
 step rmi demo/imported:1
+step run -d --name demo-db -v demo-data:/var/lib/data busybox sh -c 'echo saved > /var/lib/data/f; sleep 1d'
+sleep 0.5
+step rm -f demo-db
+step run --rm -v demo-data:/data busybox cat /data/f
+step volume ls
+step volume rm demo-data
 set +e
 step run --rm busybox sh -c 'exit 3'; echo "exit code: $?"
 step run --rm busybox nosuchcommand; echo "exit code: $?"
