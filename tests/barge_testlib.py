@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -36,13 +37,25 @@ class Daemon:
         self.host = f"unix://{self.sock}"
         self.log = os.path.join(self.base, "barged.log")
         self.proc: subprocess.Popen | None = None
+        self.bridge = f"bt-{tag}"                # each test daemon has a default bridge of its own
+        self.config = os.path.join(self.base, "daemon.json")
+        with open(self.config, "w") as f:
+            json.dump({"bridge": self.bridge}, f)
+
+    def configure(self, **values) -> None:
+        """Merge keys into daemon.json (effective at the next start)."""
+        with open(self.config) as f:
+            cfg = json.load(f)
+        cfg.update(values)
+        with open(self.config, "w") as f:
+            json.dump(cfg, f)
 
     def start(self) -> "Daemon":
         os.makedirs(self.exec_root, exist_ok=True)
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
                 [BARGED, "-H", self.host, "--data-root", self.data_root, "--exec-root", self.exec_root,
-                 "--config-file", os.path.join(self.base, "daemon.json")],
+                 "--config-file", self.config],
                 stdout=log, stderr=log, stdin=subprocess.DEVNULL)
         deadline = time.time() + 20
         while time.time() < deadline:

@@ -65,8 +65,9 @@ def test_host_config_defaults_and_errors():
         apiconv.fill_host_config({"RestartPolicy": {"Name": "sometimes"}})
     with pytest.raises(InvalidParameter, match="AutoRemove"):
         apiconv.fill_host_config({"AutoRemove": True, "RestartPolicy": {"Name": "always"}})
-    with pytest.raises(InvalidParameter, match="network bogus not found"):
-        apiconv.fill_host_config({"NetworkMode": "bogus"})
+    with pytest.raises(InvalidParameter, match="invalid network mode"):
+        apiconv.fill_host_config({"NetworkMode": "container:"})
+    assert apiconv.fill_host_config({"NetworkMode": "mynet"})["NetworkMode"] == "mynet"   # the daemon resolves it
 
 
 def test_to_spec():

@@ -8,6 +8,8 @@ import resource
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 
+from barge.daemon.networks import recover as netrecover
+from barge.daemon.networks.service import NetworkService
 from barge.daemon.volumes.service import VolumeService
 from barge.volume.local import LocalDriver
 from barge.daemon.config import DaemonConfig
@@ -45,6 +47,14 @@ def _seccomp_profile(cfg: DaemonConfig) -> dict | None:
         return json.load(f)
 
 
+def _firewall(cfg: DaemonConfig):
+    if not cfg.iptables:
+        return None
+    from barge.net.firewall import Firewall
+    from barge.net.iptables import Iptables
+    return Firewall(Iptables())
+
+
 class Daemon:
     def __init__(self, cfg: DaemonConfig) -> None:
         self.cfg = cfg
@@ -60,6 +70,8 @@ class Daemon:
         self.ctx.restarts = self.restarts      # stop/kill/remove cancel pending restarts through it
         self.volumes = VolumeService(self.ctx, LocalDriver(os.path.join(cfg.data_root, "volumes")))
         self.ctx.volumes = self.volumes        # create/start/rm use volumes through it
+        self.networks = NetworkService(self.ctx, _firewall(cfg))
+        self.ctx.networks = self.networks      # create/start/exit wire containers through it
         self.containers = ContainerService(self.ctx)
         self.images = ImageService(self.ctx)
         self.execs = ExecService(self.ctx)
@@ -75,11 +87,13 @@ class Daemon:
         shutil.rmtree(os.path.join(self.cfg.data_root, "tmp"), ignore_errors=True)
         self.ctx.registry.load()
         self.volumes.recover()
+        await self.networks.start()
         await self.restarts.settle_interrupted()
         self.monitor = ExitMonitor(self.ctx, self.containers.on_exit)
         self.monitor.start()
         await self.monitor.recover()
         await self.health.restore()            # running containers get their health checks back
+        await netrecover.recover(self.ctx)     # ports held, DNS served, leftovers of dead ones gone
         for c in list(self.ctx.registry.all()):
             if c.host_config.get("AutoRemove") and not c.state.running and c.has_been_started:
                 await self.containers.on_exit(c)
@@ -88,6 +102,7 @@ class Daemon:
         self.rotator.start()
 
     async def close(self) -> None:
+        await self.networks.close()
         self.restarts.close()
         self.health.close()
         if self.rotator:

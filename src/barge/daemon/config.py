@@ -21,6 +21,12 @@ class DaemonConfig:
     debug: bool = False
     seccomp_profile: str = ""       # path; "" = Docker's built-in default; "unconfined"
     labels: list[str] = field(default_factory=list)
+    bridge: str = "barge0"          # the default network's bridge device
+    bip: str = ""                   # the default bridge's gateway/prefix, e.g. "172.30.0.1/16"
+    default_address_pools: list = field(default_factory=list)
+    icc: bool = True
+    iptables: bool = True
+    mtu: int = 1500
 
     @property
     def runc_root(self) -> str:
@@ -37,12 +43,13 @@ class DaemonConfig:
 
 _KEYS = {"data-root": "data_root", "exec-root": "exec_root", "hosts": "hosts", "pidfile": "pidfile",
          "log-driver": "log_driver", "log-opts": "log_opts", "debug": "debug",
-         "seccomp-profile": "seccomp_profile", "labels": "labels"}
+         "seccomp-profile": "seccomp_profile", "labels": "labels", "bridge": "bridge", "bip": "bip",
+         "default-address-pools": "default_address_pools", "icc": "icc", "iptables": "iptables", "mtu": "mtu"}
 # Docker keys barge accepts and ignores (they belong to later features)
-_IGNORED = {"bip", "default-address-pools", "iptables", "ip-forward", "registry-mirrors",
+_IGNORED = {"ip-forward", "registry-mirrors",
             "insecure-registries", "storage-driver", "features", "experimental", "dns",
             "dns-search", "dns-opts", "live-restore", "max-concurrent-downloads", "userland-proxy",
-            "default-ulimits", "log-level", "mtu", "default-runtime", "runtimes"}
+            "default-ulimits", "log-level", "default-runtime", "runtimes"}
 
 
 def load_file(path: str) -> dict:
@@ -69,6 +76,6 @@ def build(file_values: dict, flag_values: dict) -> DaemonConfig:
     cfg = DaemonConfig()
     for src in (file_values, flag_values):
         for k, v in src.items():
-            if v is not None and v != [] and v != "":
+            if v is not None and v != [] and v != "":   # note: False (icc, iptables) is a value
                 setattr(cfg, k, v)
     return cfg

@@ -47,6 +47,9 @@ class Container:
     log_path: str = ""
     exits: int = 0                # times it has exited; `wait --condition next-exit` counts on it
     mount_points: list[dict] = field(default_factory=list)   # spec.mounts.MountPoint dicts
+    networks: dict[str, dict] = field(default_factory=dict)  # NetworkSettings.Networks
+    sandbox: str = ""             # the pinned network namespace while running
+    port_map: dict[str, list] = field(default_factory=dict)  # NetworkSettings.Ports while running
 
     @property
     def spec(self) -> ContainerSpec:

@@ -165,8 +165,8 @@ def fill_host_config(hc: dict | None) -> dict:
     """Docker's HostConfig with defaults filled, validated."""
     hc = copy.deepcopy(hc or {})
     mode = hc.get("NetworkMode") or "default"
-    if mode not in NETWORK_MODES and not mode.startswith("container:"):
-        raise InvalidParameter(f"network {mode} not found")
+    if not isinstance(mode, str) or (mode.startswith("container:") and len(mode) == len("container:")):
+        raise InvalidParameter(f"invalid network mode: {mode}")
     restart = hc.get("RestartPolicy") or {}
     out = {
         "Binds": hc.get("Binds"),

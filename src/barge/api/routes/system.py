@@ -25,7 +25,7 @@ def _event_match(ev: dict, f: dict[str, list[str]]) -> bool:
             return False
         if key == "event" and not any(_action_match(ev["Action"], v) for v in values):
             return False
-        if key in ("container", "image", "volume") and not (ev["Type"] == key and any(
+        if key in ("container", "image", "volume", "network") and not (ev["Type"] == key and any(
                 ev["Actor"]["ID"].startswith(v) or ev["Actor"]["Attributes"].get("name") == v for v in values)):
             return False
         if key == "label":

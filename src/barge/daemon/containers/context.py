@@ -27,6 +27,7 @@ class Ctx:
     restarts: object = None      # the RestartManager (restart.py), set by daemon/app.py
     health: object = None        # the HealthMonitor (health.py), set by daemon/app.py
     volumes: object = None       # the VolumeService (daemon/volumes), set by daemon/app.py
+    networks: object = None      # the NetworkService (daemon/networks), set by daemon/app.py
 
     def event(self, c, action: str, extra: dict | None = None) -> None:
         attrs = {"image": c.config.get("Image", ""), "name": c.name}

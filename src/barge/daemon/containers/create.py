@@ -9,6 +9,7 @@ import socket
 
 from barge.daemon.container import Container, State
 from barge.daemon.containers import health, mounts
+from barge.daemon.networks import endpoints
 from barge.daemon.containers.context import Ctx
 from barge.daemon.containers.start import device_nodes, log_limits
 from barge.errdefs import InvalidParameter
@@ -47,10 +48,13 @@ async def create(ctx: Ctx, body: dict, name: str | None) -> Container:
     spec = apiconv.to_spec(config, host_config)
     validate(ctx, spec)
     mps = mounts.plan(ctx, config, host_config)
+    networks = endpoints.plan(ctx.networks, host_config, body.get("NetworkingConfig")) if ctx.networks else {}
+    host_config["Links"] = _links(ctx, name, host_config.get("Links"))
     cdir = os.path.join(ctx.registry.root, cid)
     c = Container(id=cid, name=name, created=clock.rfc3339nano(), image_id=image.id,
                   config=config, host_config=host_config, state=State(), dir=cdir,
-                  lower_dirs=ctx.store.images.lowerdirs(image), mount_points=[m.to_dict() for m in mps])
+                  lower_dirs=ctx.store.images.lowerdirs(image), mount_points=[m.to_dict() for m in mps],
+                  networks=networks)
     if spec.log_config.type != "none":
         c.log_path = os.path.join(cdir, f"{cid}-json.log")
     ctx.registry.reserve(c)     # from here its volumes count as in use
@@ -107,6 +111,16 @@ def validate(ctx: Ctx, spec: ContainerSpec) -> None:
     if spec.stop_signal:
         signals.parse(spec.stop_signal)
     device_nodes(spec.resources.devices)
+
+
+def _links(ctx: Ctx, name: str, links) -> list[str] | None:
+    """`name[:alias]` -> Docker's stored form `/name:/me/alias`; the target must exist."""
+    out = []
+    for link in links or []:
+        target, _, alias = link.partition(":")
+        other = ctx.registry.get(target.lstrip("/"))
+        out.append(f"/{other.name}:/{name}/{(alias or other.name).rsplit('/', 1)[-1]}")
+    return out or None
 
 
 def _generate_name(ctx: Ctx) -> str:

@@ -51,22 +51,43 @@ def inspect(c: Container) -> dict:
     return out
 
 
+def _public(ep: dict) -> dict:
+    return {k: v for k, v in ep.items() if not k.startswith("_")}
+
+
+def ports_json(c: Container) -> dict:
+    """NetworkSettings.Ports: published bindings, exposed-only ports as null (running only)."""
+    if not c.state.running or not c.sandbox:
+        return {}
+    out: dict = {k: None for k in (c.config.get("ExposedPorts") or {})}
+    out.update(c.port_map)
+    return out
+
+
 def network_settings(c: Container) -> dict:
-    mode = c.host_config.get("NetworkMode") or "default"
-    nets = {}
-    if mode not in ("default", "bridge"):
-        nets[mode] = _endpoint()
-    return {"Bridge": "", "SandboxID": c.id if c.state.running else "", "SandboxKey": "",
-            "Ports": {}, "HairpinMode": False, "LinkLocalIPv6Address": "", "LinkLocalIPv6PrefixLen": 0,
-            "SecondaryIPAddresses": None, "SecondaryIPv6Addresses": None, "EndpointID": "",
-            "Gateway": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "IPAddress": "",
-            "IPPrefixLen": 0, "IPv6Gateway": "", "MacAddress": "", "Networks": nets}
+    nets = {name: _public(ep) for name, ep in c.networks.items()}
+    main = nets.get("bridge") or {}
+    return {"Bridge": "", "SandboxID": c.id if c.sandbox else "", "SandboxKey": c.sandbox,
+            "Ports": ports_json(c), "HairpinMode": False, "LinkLocalIPv6Address": "",
+            "LinkLocalIPv6PrefixLen": 0, "SecondaryIPAddresses": None, "SecondaryIPv6Addresses": None,
+            "EndpointID": main.get("EndpointID", ""), "Gateway": main.get("Gateway", ""),
+            "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "IPAddress": main.get("IPAddress", ""),
+            "IPPrefixLen": main.get("IPPrefixLen", 0), "IPv6Gateway": "", "MacAddress": main.get("MacAddress", ""),
+            "Networks": nets}
 
 
-def _endpoint() -> dict:
-    return {"IPAMConfig": None, "Links": None, "Aliases": None, "MacAddress": "", "NetworkID": "",
-            "EndpointID": "", "Gateway": "", "IPAddress": "", "IPPrefixLen": 0, "IPv6Gateway": "",
-            "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "DriverOpts": None, "DNSNames": None}
+def ports_summary(c: Container) -> list[dict]:
+    """ps's Ports: one entry per published binding, exposed-only ports without PublicPort."""
+    out = []
+    for key, binds in ports_json(c).items():
+        port, _, proto = key.partition("/")
+        if not binds:
+            out.append({"PrivatePort": int(port), "Type": proto or "tcp"})
+            continue
+        for b in binds:
+            out.append({"IP": b["HostIp"], "PrivatePort": int(port), "PublicPort": int(b["HostPort"]),
+                        "Type": proto or "tcp"})
+    return out
 
 
 def human_status(c: Container, now: float | None = None) -> str:
@@ -93,9 +114,9 @@ def summary(c: Container, image_name: str) -> dict:
     mode = c.host_config.get("NetworkMode") or "default"
     return {
         "Id": c.id, "Names": ["/" + c.name], "Image": image_name, "ImageID": c.image_id,
-        "Command": " ".join([path] + [f"'{a}'" if " " in a else a for a in args]) if path else "", "Created": clock.unix(c.created), "Ports": [],
+        "Command": " ".join([path] + [f"'{a}'" if " " in a else a for a in args]) if path else "", "Created": clock.unix(c.created), "Ports": ports_summary(c),
         "Labels": c.config.get("Labels") or {}, "State": c.state.status, "Status": human_status(c),
         "HostConfig": {"NetworkMode": mode},
-        "NetworkSettings": {"Networks": {mode: _endpoint()} if mode not in ("default", "bridge") else {}},
+        "NetworkSettings": {"Networks": {name: _public(ep) for name, ep in c.networks.items()}},
         "Mounts": mounts_json(c),
     }

@@ -6,6 +6,7 @@ import logging
 import os
 
 from barge.daemon.container import Container
+from barge.daemon.containers import network
 from barge.daemon.containers.context import Ctx
 from barge.daemon.containers.mounts import events as mount_events, release as release_mounts
 from barge.spec import clock
@@ -82,6 +83,7 @@ class ExitMonitor:
         except Exception as e:
             log.warning("runc delete %s: %s", c.id[:12], e)
         await unmount
+        await network.teardown(ctx, c)
         await asyncio.get_running_loop().run_in_executor(ctx.pool, release_mounts, ctx, c)
         mount_events(ctx, c, "unmount")
         s = c.state

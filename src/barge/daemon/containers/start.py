@@ -7,13 +7,13 @@ import os
 import stat
 
 from barge.daemon.container import Container, State
-from barge.daemon.containers import mounts
+from barge.daemon.containers import mounts, network
 from barge.daemon.containers.context import Ctx
 from barge.errdefs import Conflict, InvalidParameter, NotModified, System
 from barge.net import files as netfiles
 from barge.oci import conmon
 from barge.oci.spec import build_config
-from barge.spec import clock, users
+from barge.spec import apiconv, clock, users
 from barge.spec.container import BundlePaths, ContainerSpec
 from barge.spec.units import parse_size
 from barge.sys import mount as sysmount
@@ -48,6 +48,9 @@ async def start_locked(ctx: Ctx, c: Container) -> None:
     spec = c.spec
     loop = asyncio.get_running_loop()
     try:
+        link_env = await network.setup(ctx, c)
+        if link_env:
+            spec.env = apiconv.merge_env(link_env, spec.env)
         await loop.run_in_executor(ctx.pool, prepare_rootfs, ctx, c, spec)
         pid = await conmon.spawn(conmon_options(ctx, c, spec))
     except Exception as e:
@@ -89,6 +92,8 @@ def _failed(c: Container, e: Exception) -> None:
 
 
 async def _cleanup_failed(ctx: Ctx, c: Container) -> None:
+    await network.teardown(ctx, c)
+    c.save()
     await asyncio.get_running_loop().run_in_executor(ctx.pool, sysmount.unmount, c.rootfs)
     await asyncio.get_running_loop().run_in_executor(ctx.pool, mounts.release, ctx, c)
     for w in ctx.attach_waiters.pop(c.id, []):
@@ -119,10 +124,10 @@ def prepare_rootfs(ctx: Ctx, c: Container, spec: ContainerSpec) -> None:
         if not os.path.isdir(wd):
             os.makedirs(wd, mode=0o755, exist_ok=True)
             os.chown(wd, user.uid, user.gid)
-    write_etc_files(c, spec)
+    write_etc_files(ctx, c, spec)
     paths = BundlePaths(rootfs=c.rootfs, hostname_file=c.path("hostname"), hosts_file=c.path("hosts"),
                         resolv_conf=c.path("resolv.conf"), container_id=c.id,
-                        netns_path=None)
+                        netns_path=network.netns_path(ctx, c))
     spec.resources.device_nodes = device_nodes(spec.resources.devices)
     spec.mounts = mounts.setup(ctx, c)
     config = build_config(spec, user, ctx.host, paths, ctx.facts)
@@ -167,18 +172,19 @@ def _read_in_root(root: str, rel: str) -> str:
         return ""
 
 
-def write_etc_files(c: Container, spec: ContainerSpec) -> None:
-    host_net = spec.network_mode == "host"
-    hostname = spec.hostname
-    write_bytes(c.path("hostname"), (hostname + "\n").encode())
-    if host_net:
-        hosts = _read_host("/etc/hosts")
+def write_etc_files(ctx: Ctx, c: Container, spec: ContainerSpec) -> None:
+    other = network.joined(ctx, c)
+    if other is not None:          # --network container:x shares x's files too
+        for f in ("hostname", "hosts", "resolv.conf"):
+            write_bytes(c.path(f), _read_host(other.path(f)).encode())
+        return
+    write_bytes(c.path("hostname"), (spec.hostname + "\n").encode())
+    extra, resolv = network.hosts_and_resolv(ctx, c, _read_host("/etc/resolv.conf"))
+    if spec.network_mode == "host":
+        hosts = _read_host("/etc/hosts") + "".join(f"{ip}\t{n}\n" for ip, n in extra)
     else:
-        hosts = netfiles.hosts()
+        hosts = netfiles.hosts(extra)
     write_bytes(c.path("hosts"), hosts.encode())
-    hc = c.host_config
-    resolv = netfiles.resolv_conf(_read_host("/etc/resolv.conf"), hc.get("Dns") or [],
-                                  hc.get("DnsSearch") or [], hc.get("DnsOptions") or [], host_net)
     write_bytes(c.path("resolv.conf"), resolv.encode())
 
 
