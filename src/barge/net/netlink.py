@@ -38,6 +38,7 @@ def ensure_bridge(name: str, gateway: str, prefixlen: int, mtu: int = 1500) -> N
             ipr.addr("add", index=idx, address=gateway, prefixlen=prefixlen)
         ipr.link("set", index=idx, state="up")
     _sysctl(f"net/ipv4/conf/{name}/route_localnet", "1")   # published ports on 127.0.0.1
+    _sysctl("net/ipv4/ip_forward", "1")                      # as dockerd: containers route out
 
 
 def delete_link(name: str) -> None:
@@ -72,32 +73,33 @@ class VethPlan:
 
 
 def add_veth(netns_path: str, plan: VethPlan) -> None:
-    tmp = "vb" + plan.host_name[4:]
+    """The pair is born with its container end already in the namespace:
+    moving a link between namespaces costs ~20 ms of RCU waits."""
     with _ipr() as ipr:
         br = _index(ipr, plan.bridge)
         if br is None:
             raise System(f"bridge {plan.bridge} is gone")
+        fd = os.open(netns_path, os.O_RDONLY)
         try:
-            ipr.link("add", ifname=plan.host_name, kind="veth", peer={"ifname": tmp}, mtu=plan.mtu)
+            ipr.link("add", ifname=plan.host_name, kind="veth", mtu=plan.mtu,
+                     peer={"ifname": plan.ifname, "net_ns_fd": fd, "address": plan.mac, "mtu": plan.mtu})
         except Exception as e:
             raise Conflict(f"create veth {plan.host_name}: {e}") from None
+        finally:
+            os.close(fd)
         try:
-            fd = os.open(netns_path, os.O_RDONLY)
-            try:
-                ipr.link("set", index=_index(ipr, tmp), net_ns_fd=fd)
-            finally:
-                os.close(fd)
             ipr.link("set", index=_index(ipr, plan.host_name), master=br, state="up")
+            # a container reaches itself through its own published port
+            _sysctl_path(f"/sys/class/net/{plan.host_name}/brport/hairpin_mode", "1")
         except BaseException:
             ipr.link("del", ifname=plan.host_name)
             raise
-    netns.run_in(netns_path, lambda: _inside(tmp, plan))
+    netns.run_in(netns_path, lambda: _inside(plan))
 
 
-def _inside(tmp: str, plan: VethPlan) -> None:
+def _inside(plan: VethPlan) -> None:
     with _ipr() as ipr:
-        idx = _index(ipr, tmp)
-        ipr.link("set", index=idx, ifname=plan.ifname, address=plan.mac)
+        idx = _index(ipr, plan.ifname)
         ipr.addr("add", index=idx, address=plan.address, prefixlen=plan.prefixlen)
         ipr.link("set", index=idx, state="up")
         if plan.default_route:
@@ -122,8 +124,12 @@ def remove_in(netns_path: str, ifname: str) -> None:
 
 
 def _sysctl(key: str, value: str) -> None:
+    _sysctl_path(f"/proc/sys/{key}", value)
+
+
+def _sysctl_path(path: str, value: str) -> None:
     try:
-        with open(f"/proc/sys/{key}", "w") as f:
+        with open(path, "w") as f:
             f.write(value)
     except OSError:
         pass

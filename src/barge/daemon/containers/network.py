@@ -39,14 +39,24 @@ def netns_path(ctx: Ctx, c: Container) -> str | None:
     return c.sandbox or None
 
 
-async def setup(ctx: Ctx, c: Container) -> list[str]:
-    """Wire a starting container; returns the legacy link environment."""
+def plan(ctx: Ctx, c: Container) -> tuple[list[str], list]:
+    """In the loop (so no two starts take one address): addresses, the namespace's
+    path, and the legacy link environment. `wire` then does the slow part."""
     svc = ctx.networks
     if svc is None or not eps.bridged(c):
         joined(ctx, c)
-        return []
+        return [], []
     links = names.legacy_links(ctx.registry, c)
-    plans = eps.assign(svc, c)          # in the loop: no two starts take one address
+    plans = eps.assign(svc, c)
+    c.sandbox = eps.sandbox_path(ctx, c)
+    return names.link_env(c, links), plans
+
+
+async def wire(ctx: Ctx, c: Container, plans: list) -> None:
+    """Namespace, veths, published ports and DNS; undone on failure."""
+    svc = ctx.networks
+    if svc is None or not eps.bridged(c):
+        return
     try:
         await _run(ctx, eps.wire, ctx, c, plans)
         rules = eps.publish(svc, c)
@@ -57,7 +67,13 @@ async def setup(ctx: Ctx, c: Container) -> list[str]:
     except BaseException:
         await asyncio.shield(teardown(ctx, c))
         raise
-    return names.link_env(c, links)
+    _events(ctx, c, "connect")
+
+
+def _events(ctx: Ctx, c: Container, action: str) -> None:
+    for name, ep in c.networks.items():
+        if ep.get("EndpointID"):
+            ctx.events.publish("network", action, ep["NetworkID"], {"container": c.id, "name": name, "type": "bridge"})
 
 
 def _uses_dns(c: Container) -> bool:
@@ -87,6 +103,7 @@ async def teardown(ctx: Ctx, c: Container) -> None:
         except Exception as e:
             log.warning("remove port rules of %s: %s", c.id[:12], e)
     eps.release_ports(svc, c)
+    _events(ctx, c, "disconnect")
     if svc.dns is not None:
         await svc.dns_detach(c.id)
     await _run(ctx, eps.unwire, c)

@@ -48,10 +48,10 @@ async def start_locked(ctx: Ctx, c: Container) -> None:
     spec = c.spec
     loop = asyncio.get_running_loop()
     try:
-        link_env = await network.setup(ctx, c)
+        link_env, plans = network.plan(ctx, c)
         if link_env:
             spec.env = apiconv.merge_env(link_env, spec.env)
-        await loop.run_in_executor(ctx.pool, prepare_rootfs, ctx, c, spec)
+        await _both(network.wire(ctx, c, plans), loop.run_in_executor(ctx.pool, prepare_rootfs, ctx, c, spec))
         pid = await conmon.spawn(conmon_options(ctx, c, spec))
     except Exception as e:
         _failed(c, e)
@@ -80,6 +80,14 @@ async def start_locked(ctx: Ctx, c: Container) -> None:
         ctx.health.start(c)          # health.py: probes begin, status "starting"
     ctx.event(c, "start")
     await ctx.registry.notify()
+
+
+async def _both(a, b) -> None:
+    """Run two steps at once; wait for both, then raise the first failure."""
+    results = await asyncio.gather(a, b, return_exceptions=True)
+    for r in results:
+        if isinstance(r, BaseException):
+            raise r
 
 
 def _failed(c: Container, e: Exception) -> None:
