@@ -2,7 +2,7 @@
 # Install what barge needs on Debian 12, as root; idempotent and non-interactive.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PKGS=(runc conmon busybox-static iptables tini python3-venv)
+PKGS=(runc conmon busybox-static iptables iproute2 tini python3-venv)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
