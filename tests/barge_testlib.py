@@ -106,11 +106,25 @@ class Daemon:
             ids = self.cli("ps", "-aq", "--no-trunc").stdout.decode().split()
             if ids:
                 self.cli("rm", "-f", *ids)
+            self.cli("network", "prune", "-f")
+            self.cli("volume", "prune", "-a", "-f")
         self.stop()
+        drop_bridge(self.bridge)                 # a real daemon keeps its bridge; a test one must not
         _unmount_under(self.data_root)
         _unmount_under(self.exec_root)
         shutil.rmtree(self.exec_root, ignore_errors=True)
         shutil.rmtree(self.base, ignore_errors=True)
+
+
+def drop_bridge(bridge: str) -> None:
+    """Delete a bridge and every barge firewall rule that names it."""
+    from barge.net.firewall import Firewall
+    from barge.net.iptables import Iptables
+    try:
+        Firewall(Iptables()).remove_bridge(bridge)
+    except Exception:
+        pass
+    subprocess.run(["ip", "link", "del", bridge], capture_output=True)
 
 
 def _unmount_under(path: str) -> None:

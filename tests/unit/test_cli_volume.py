@@ -3,7 +3,6 @@ against canned API JSON. Expected outputs were printed by the docker CLI
 28.2.2 for the same API answers."""
 from __future__ import annotations
 
-import io
 import json
 
 import pytest
@@ -11,10 +10,10 @@ import pytest
 from barge.cli import diskusage
 from barge.cli.commands import volume as V
 from barge.cli.commands._common import encode_filters, filter_arg, label_arg
-from barge.cli.context import Context, Exit
 from barge.cli.volumerows import VolumeRow, natural_key
 from barge.client.http import APIError
 from barge.errdefs import InvalidParameter
+from barge_clifake import run
 
 VOLS = [
     {"Name": "v10", "Driver": "local", "Mountpoint": "/m/v10", "Scope": "local", "Labels": {"b": "2", "a": "1"},
@@ -23,59 +22,6 @@ VOLS = [
     {"Name": "V2", "Driver": "x", "Mountpoint": "", "Scope": "global", "UsageData": {"Size": -1, "RefCount": 0}},
 ]
 ANON = "269b385471b826b68149e012c2a55c9787cd79d8a582fb8ebde22f681e74373e"
-
-
-# ---------------------------------------------------------------- a fake daemon
-
-class _Resp:
-    def __init__(self, body):
-        self.body = body
-
-    def json(self):
-        return self.body
-
-    def close(self):
-        pass
-
-
-class FakeClient:
-    """Answers from `routes` ("GET /volumes" -> JSON or an APIError) and records each call."""
-
-    def __init__(self, routes):
-        self.routes, self.calls = routes, []
-
-    def _answer(self, method, path, params=None, json_body=None):
-        self.calls.append((method, path, {k: v for k, v in (params or {}).items() if v is not None}, json_body))
-        answer = self.routes.get(f"{method} {path}", {})
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
-
-    def get_json(self, path, params=None):
-        return self._answer("GET", path, params)
-
-    def post(self, path, params=None, json_body=None):
-        return _Resp(self._answer("POST", path, params, json_body))
-
-    def delete(self, path, params=None):
-        return _Resp(self._answer("DELETE", path, params))
-
-
-def run(func, argv, routes=None, stdin=""):
-    """Run a volume command; returns (exit code, stdout, stderr, client)."""
-    import sys
-    ctx = Context("docker", "volume", None)
-    ctx._client = FakeClient(routes or {})
-    out, err = io.StringIO(), io.StringIO()
-    saved = sys.stdout, sys.stderr, sys.stdin
-    sys.stdout, sys.stderr, sys.stdin = out, err, io.StringIO(stdin)
-    try:
-        code = func(ctx, argv)
-    except Exit as e:
-        code = e.code
-    finally:
-        sys.stdout, sys.stderr, sys.stdin = saved
-    return code, out.getvalue(), err.getvalue(), ctx._client
 
 
 def not_found(name):

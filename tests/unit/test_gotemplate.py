@@ -265,12 +265,13 @@ ERRORS = [
     ('{{"\\q"}}', None, "template: :1: invalid syntax"),
     ("{{define \"x\"}}{{end}}", None, "template: :1: {{define}} is not supported"),
     ("{{with .A}}{{else if .B}}{{end}}", None, "template: :1: unexpected <if>"),
+    # a chain of fields sits where its second field starts, as in Go (seen in docker inspect)
     ("{{.Foo.Bar}}", {"Foo": "str"},
-     'template: :1:2: executing "" at <.Foo.Bar>: can\'t evaluate field Bar in type string'),
+     'template: :1:6: executing "" at <.Foo.Bar>: can\'t evaluate field Bar in type string'),
     ("x\n  {{.A.B}}", {"A": None},
-     'template: :2:4: executing "" at <.A.B>: nil pointer evaluating interface {}.B'),
+     'template: :2:6: executing "" at <.A.B>: nil pointer evaluating interface {}.B'),
     ("{{.State.Health.Status}}", CONTAINER,
-     "template: :1:2: executing \"\" at <.State.Health.Status>: nil pointer evaluating "
+     "template: :1:8: executing \"\" at <.State.Health.Status>: nil pointer evaluating "
      "interface {}.Status"),
     ("{{.Nope}}", Obj(), "template: :1:2: executing \"\" at <.Nope>: can't evaluate field Nope in "
                          "type Obj"),

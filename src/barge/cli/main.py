@@ -35,6 +35,9 @@ GROUPS: dict[str, dict[str, str]] = {
     "system": {"info": "info", "events": "events", "df": "system df"},
     "volume": {"create": "volume create", "ls": "volume ls", "list": "volume ls", "inspect": "volume inspect",
                "rm": "volume rm", "remove": "volume rm", "prune": "volume prune"},
+    "network": {"create": "network create", "ls": "network ls", "list": "network ls",
+                "inspect": "network inspect", "rm": "network rm", "remove": "network rm",
+                "prune": "network prune", "connect": "network connect", "disconnect": "network disconnect"},
 }
 EXTRA: dict[str, tuple[str, str]] = {
     "container inspect": ("inspect", "container_inspect"), "image inspect": ("inspect", "image_inspect"),
@@ -42,6 +45,10 @@ EXTRA: dict[str, tuple[str, str]] = {
     "system df": ("system", "df"),
     "volume create": ("volume", "create"), "volume ls": ("volume", "ls"), "volume inspect": ("volume", "inspect"),
     "volume rm": ("volume", "rm"), "volume prune": ("volume", "prune"),
+    "network create": ("network", "create"), "network ls": ("network", "ls"),
+    "network inspect": ("network", "inspect"), "network rm": ("network", "rm"),
+    "network prune": ("network", "prune"), "network connect": ("network", "connect"),
+    "network disconnect": ("network", "disconnect"),
 }
 
 USAGE = f"""
@@ -60,6 +67,7 @@ Common Commands:
 Management Commands:
   container   Manage containers
   image       Manage images
+  network     Manage networks
   system      Manage barge
   volume      Manage volumes
 

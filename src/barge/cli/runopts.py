@@ -263,15 +263,19 @@ def create_body(o: dict, image: str, cmd: list[str], environ: dict[str, str],
     volumes, binds = volumes_and_binds(o.get("volume") or [], cwd)
     if volumes:
         body["Volumes"] = volumes
-    if o.get("expose"):
-        body["ExposedPorts"] = {(p if "/" in p else p + "/tcp"): {} for p in o["expose"]}
-    network = o.get("network") or "default"
+    from barge.cli.netopt import endpoints_config
+    from barge.cli.portopt import ports
+    exposed, bindings = ports(o.get("publish") or [], o.get("expose") or [])
+    if exposed:
+        body["ExposedPorts"] = exposed
+    network, endpoints = endpoints_config(o)
     host_config = {
         "AutoRemove": bool(o.get("rm")), "Privileged": bool(o.get("privileged")),
         "ReadonlyRootfs": bool(o.get("read-only")), "CapAdd": o.get("cap-add") or None,
         "CapDrop": o.get("cap-drop") or None,
         "SecurityOpt": security_opts(o.get("security-opt") or [], read_file or _read_text) or None,
-        "NetworkMode": network, "RestartPolicy": restart_policy(o.get("restart") or ""),
+        "NetworkMode": network, "PortBindings": bindings, "PublishAllPorts": bool(o.get("publish-all")),
+        "Links": o.get("link") or None, "RestartPolicy": restart_policy(o.get("restart") or ""),
         "LogConfig": {"Type": o.get("log-driver") or "", "Config": log_opts(o.get("log-opt") or [])},
         "Dns": o.get("dns") or [], "DnsSearch": o.get("dns-search") or [],
         "DnsOptions": o.get("dns-option") or [], "ExtraHosts": o.get("add-host") or None,
@@ -284,5 +288,5 @@ def create_body(o: dict, image: str, cmd: list[str], environ: dict[str, str],
     if host_config["AutoRemove"] and host_config["RestartPolicy"]["Name"] != "no":
         raise InvalidParameter("conflicting options: cannot specify both --restart and --rm")
     body["HostConfig"] = host_config
-    body["NetworkingConfig"] = {"EndpointsConfig": {}}
+    body["NetworkingConfig"] = {"EndpointsConfig": endpoints}
     return body

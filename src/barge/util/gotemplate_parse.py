@@ -392,10 +392,10 @@ class _Parser:
         names: list[str] = []
         while self.peek().kind == "field":
             names.append(self.next().val[1:])
-        if isinstance(node, Field):
-            return Field(node.pos, node.names + tuple(names))
+        if isinstance(node, Field):       # Go places a chained field or variable at its chain
+            return Field(pos, node.names + tuple(names))
         if isinstance(node, Variable):
-            return Variable(node.pos, node.name, node.names + tuple(names))
+            return Variable(pos, node.name, node.names + tuple(names))
         if isinstance(node, (Bool, String, Number, Nil, Dot)):
             raise self.error(f"unexpected . after term {go_quote(str(node))}")
         return Chain(pos, node, tuple(names))

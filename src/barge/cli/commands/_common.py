@@ -34,6 +34,7 @@ ALIASES = {
     "import": ("image import", "import"), "pull": ("image pull", "pull"),
     "events": ("system events", "events"), "info": ("system info", "info"),
     "volume ls": ("volume ls", "volume list"), "volume rm": ("volume rm", "volume remove"),
+    "network ls": ("network ls", "network list"), "network rm": ("network rm", "network remove"),
 }
 
 
@@ -125,6 +126,32 @@ def each(ctx: Context, refs: list[str], action, missing_ok: bool = False, echo: 
     return rc
 
 
+def post_and_print(ctx: Context, path: str, body: dict, field: str) -> int:
+    """`volume/network create`: POST `body`, print the answer's `field` (the new object's name or id)."""
+    try:
+        res = ctx.client.post(path, json_body=body).json()
+    except Exception as e:
+        return ctx.daemon_error(e)
+    ctx.out(res.get(field) or "")
+    return 0
+
+
+def list_and_render(ctx: Context, path: str, filters: list[str], render) -> int:
+    """`volume/network ls`: GET `path` with the --filter values, print
+    `render(answer)`; a bad template (InvalidParameter) exits 1."""
+    try:
+        res = ctx.client.get_json(path, {"filters": encode_filters(filters)})
+    except Exception as e:
+        return ctx.daemon_error(e)
+    from barge.errdefs import InvalidParameter
+    try:
+        sys.stdout.write(render(res))
+    except InvalidParameter as e:
+        ctx.err(str(e))
+        return 1
+    return 0
+
+
 def stream_output(resp, tty: bool) -> None:
     """Copy a logs/attach stream to stdout/stderr, demultiplexing unless it's a TTY stream."""
     out = sys.stdout.buffer
@@ -176,9 +203,11 @@ def confirm(ctx: Context, question: str) -> bool:
     return answer in ("y", "yes")
 
 
-def run_prune(ctx: Context, force: bool, warning: str, path: str, filters: list[str], report) -> int:
-    """`container/image/volume prune`: ask (unless forced), POST `path`, print
-    docker's report. `report(response)` gives the "Deleted <title>:" title and lines."""
+def run_prune(ctx: Context, force: bool, warning: str, path: str, filters: list[str], report,
+              space: bool = True) -> int:
+    """`container/image/volume/network prune`: ask (unless forced), POST `path`, print
+    docker's report. `report(response)` gives the "Deleted <title>:" title and lines;
+    `space` adds the "Total reclaimed space" line (networks have none)."""
     if not force and not confirm(ctx, warning + "\nAre you sure you want to continue?"):
         return 0
     try:
@@ -188,6 +217,8 @@ def run_prune(ctx: Context, force: bool, warning: str, path: str, filters: list[
     title, lines = report(res)
     if lines:
         ctx.out(f"Deleted {title}:\n" + "".join(line + "\n" for line in lines))
+    if not space:
+        return 0
     from barge.spec.units import human_size
     ctx.out(f"Total reclaimed space: {human_size((res.get('SpaceReclaimed') or 0) if lines else 0, 4)}")
     return 0

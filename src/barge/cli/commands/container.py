@@ -258,16 +258,25 @@ def port(ctx: Context, argv: list[str]) -> int:
     except Exception as e:
         return ctx.daemon_error(e)
     ports = (info.get("NetworkSettings") or {}).get("Ports") or {}
+    from barge.cli.rows import _join_host_port
     if len(p.args) == 2:
-        want = p.args[1] if "/" in p.args[1] else p.args[1] + "/tcp"
-        bindings = ports.get(want) or []
+        port, _, proto = p.args[1].partition("/")
+        from barge.errdefs import InvalidParameter
+        from barge.spec.units import parse_go_uint
+        try:
+            parse_go_uint(port, 10, 16)
+        except InvalidParameter as e:
+            ctx.err(f"Error: invalid port ({port}): {e}")
+            return 1
+        bindings = ports.get(f"{port}/{proto or 'tcp'}") or []
         if not bindings:
             ctx.err(f"Error: No public port '{p.args[1]}' published for {p.args[0]}")
             return 1
-        for b in bindings:
-            ctx.out(f"{b.get('HostIp') or '0.0.0.0'}:{b.get('HostPort')}")
-        return 0
-    for key in sorted(ports, key=lambda k: (int(k.split("/")[0]), k)):
-        for b in ports[key] or []:
-            ctx.out(f"{key} -> {b.get('HostIp') or '0.0.0.0'}:{b.get('HostPort')}")
+        lines = [_join_host_port(b.get("HostIp") or "", b.get("HostPort") or "") for b in bindings]
+    else:
+        lines = [f"{key} -> {_join_host_port(b.get('HostIp') or '', b.get('HostPort') or '')}"
+                 for key, bindings in ports.items() for b in bindings or ()]
+    from barge.cli.volumerows import natural_key
+    for line in sorted(lines, key=natural_key):      # docker sorts the lines naturally
+        ctx.out(line)
     return 0

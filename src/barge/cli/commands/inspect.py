@@ -24,12 +24,15 @@ def _get(ctx: Context, kind: str, ref: str, size: bool, errors: list):
         raise
 
 
-def print_inspect(ctx: Context, items: list, fmt: str, sort_keys: bool = False, wrap=None) -> int:
+def print_inspect(ctx: Context, items: list, fmt: str, sort_keys: bool = False, wrap=None,
+                  raw_fallback: bool = False) -> int:
     """Docker's inspect output for `items`, each an object or an error line
     (str): an indented JSON array, one line of JSON for `-f json`, or the
     template per object; then the errors, in order, on stderr. A bad template
     exits 64, any error 1. `sort_keys` orders keys as Go marshals a struct
-    declared in that order; `wrap(obj)` is what templates run on."""
+    declared in that order; `wrap(obj)` is what templates run on; with
+    `raw_fallback`, where that fails the template runs on the plain JSON
+    (missing keys then an error), as docker does for objects it gets raw."""
     if fmt in ("", "json"):
         indent, seps = (4, None) if not fmt else (None, (",", ":"))
         objs = [i for i in items if not isinstance(i, str)]
@@ -37,7 +40,7 @@ def print_inspect(ctx: Context, items: list, fmt: str, sort_keys: bool = False, 
                                     sort_keys=sort_keys) + "\n")
         errors = [i for i in items if isinstance(i, str)]
     else:
-        errors = _print_template(ctx, items, fmt, wrap)
+        errors = _print_template(ctx, items, fmt, wrap, raw_fallback)
         if errors is None:
             return 64
     for line in errors:
@@ -45,13 +48,14 @@ def print_inspect(ctx: Context, items: list, fmt: str, sort_keys: bool = False, 
     return 1 if errors else 0
 
 
-def _print_template(ctx: Context, items: list, fmt: str, wrap) -> list[str] | None:
+def _print_template(ctx: Context, items: list, fmt: str, wrap, raw_fallback: bool = False) -> list[str] | None:
     """The template's text per object (a lone newline if none); returns the
     error lines, or None when the template does not parse."""
     from barge.errdefs import InvalidParameter
     from barge.util import gotemplate
     try:
         t = gotemplate.parse(fmt, missing_key_error=True)     # no `table`, no \t escapes: docker's inspect
+        typed = gotemplate.parse(fmt) if raw_fallback else None
     except InvalidParameter as e:
         ctx.err(f"template parsing error: {e}")
         return None
@@ -61,11 +65,21 @@ def _print_template(ctx: Context, items: list, fmt: str, wrap) -> list[str] | No
             errors.append(item)
             continue
         try:
-            out.append(_execute(t, wrap(item) if wrap else item) + "\n")
+            out.append(_execute_typed(t, typed, item, wrap) + "\n")
         except InvalidParameter as e:
             errors.append(f"template parsing error: {e}")
     sys.stdout.write("".join(out) or "\n")
     return errors
+
+
+def _execute_typed(t, typed, item, wrap) -> str:
+    from barge.errdefs import InvalidParameter
+    if typed is None:
+        return _execute(t, wrap(item) if wrap else item)
+    try:
+        return typed.execute(wrap(item))
+    except InvalidParameter:
+        return _execute(t, item)
 
 
 def _execute(t, obj) -> str:

@@ -18,6 +18,14 @@ def _mount_value(raw: str) -> dict:
     return parse_mount(raw, warn=_logrus_warning)
 
 
+def _netopt(name: str):
+    """A flag parser from barge.cli.netopt, imported when a value is read."""
+    def parse_value(raw: str):
+        from barge.cli import netopt
+        return getattr(netopt, name)(raw)
+    return parse_value
+
+
 def _logrus_warning(text: str) -> None:
     import time
     from barge.cli.rows import rfc3339
@@ -25,15 +33,17 @@ def _logrus_warning(text: str) -> None:
 
 
 CREATE_FLAGS = [
-    F("add-host", None, "list", None, "Add a custom host-to-IP mapping (host:ip)"),
+    F("add-host", None, "list", None, "Add a custom host-to-IP mapping (host:ip)",
+      parser=_netopt("validate_extra_host")),
     F("attach", "a", "list", None, "Attach to STDIN, STDOUT or STDERR"),
     F("cap-add", None, "list", None, "Add Linux capabilities"),
     F("cap-drop", None, "list", None, "Drop Linux capabilities"),
     F("cidfile", None, "string", "", "Write the container ID to the file"),
     F("device", None, "list", None, "Add a host device to the container"),
-    F("dns", None, "list", None, "Set custom DNS servers"),
+    F("dns", None, "list", None, "Set custom DNS servers", parser=_netopt("validate_ip")),
+    F("dns-opt", None, "list", None, "Set DNS options", hidden=True),
     F("dns-option", None, "list", None, "Set DNS options"),
-    F("dns-search", None, "list", None, "Set custom DNS search domains"),
+    F("dns-search", None, "list", None, "Set custom DNS search domains", parser=_netopt("validate_dns_search")),
     F("domainname", None, "string", "", "Container NIS domain name"),
     F("entrypoint", None, "string", None, "Overwrite the default ENTRYPOINT of the image"),
     F("env", "e", "list", None, "Set environment variables"),
@@ -48,9 +58,14 @@ CREATE_FLAGS = [
     F("hostname", "h", "string", "", "Container host name"),
     F("init", None, "bool", False, "Run an init inside the container that forwards signals and reaps processes"),
     F("interactive", "i", "bool", False, "Keep STDIN open even if not attached"),
+    F("ip", None, "string", "", "IPv4 address (e.g., 172.30.100.104)"),
+    F("ip6", None, "string", "", "IPv6 address (e.g., 2001:db8::33)"),
     F("label", "l", "list", None, "Set meta data on a container"),
     F("label-file", None, "list", None, "Read in a line delimited file of labels"),
+    F("link", None, "list", None, "Add link to another container", parser=_netopt("validate_link")),
+    F("link-local-ip", None, "list", None, "Container IPv4/IPv6 link-local addresses"),
     F("log-driver", None, "string", "", "Logging driver for the container"),
+    F("mac-address", None, "string", "", "Container MAC address (e.g., 92:d0:c6:0a:29:33)"),
     F("memory", "m", "string", "", "Memory limit"),
     Flag("mount", kind="list", help="Attach a filesystem mount to the container", type_name="mount",
          parser=_mount_value),
@@ -72,11 +87,16 @@ CREATE_FLAGS = [
     F("log-opt", None, "list", None, "Log driver options"),
     F("name", None, "string", "", "Assign a name to the container"),
     F("no-healthcheck", None, "bool", False, "Disable any container-specified HEALTHCHECK"),
-    F("network", None, "string", "", "Connect a container to a network"),
-    F("net", None, "string", "", "Connect a container to a network", hidden=True),
+    Flag("network", kind="list", help="Connect a container to a network", type_name="network",
+         parser=_netopt("validate_network")),
+    Flag("net", kind="list", help="Connect a container to a network", hidden=True, type_name="network",
+         parser=_netopt("validate_network")),
+    F("network-alias", None, "list", None, "Add network-scoped alias for the container"),
+    F("net-alias", None, "list", None, "Add network-scoped alias for the container", hidden=True),
     F("platform", None, "string", "", "Set platform if server is multi-platform capable"),
     F("privileged", None, "bool", False, "Give extended privileges to this container"),
     F("publish", "p", "list", None, "Publish a container's port(s) to the host"),
+    F("publish-all", "P", "bool", False, "Publish all exposed ports to random ports"),
     F("pull", None, "string", "missing", "Pull image before creating (\"always\", \"missing\", \"never\")"),
     F("quiet", "q", "bool", False, "Suppress the pull output"),
     F("read-only", None, "bool", False, "Mount the container's root filesystem as read only"),
@@ -131,8 +151,9 @@ def _create(ctx: Context, p, detach_default: bool) -> str:
     for f in RUN_FLAGS:   # the parser fills zero values; "not given" matters for these
         if f.default is None and f.name not in p.set:
             o[f.name] = None
-    if o.get("net") and not o.get("network"):
-        o["network"] = o["net"]
+    for flag, hidden in (("network", "net"), ("network-alias", "net-alias"), ("dns-option", "dns-opt")):
+        if o.get(hidden):                 # docker's hidden spellings fill the same list
+            o[flag] = (o.get(flag) or []) + o[hidden]
     image, cmd = p.args[0], p.args[1:]
     from barge.errdefs import InvalidParameter
     from barge.spec import reference
@@ -149,6 +170,11 @@ def _create(ctx: Context, p, detach_default: bool) -> str:
         raise _Fail(str(e), client_side=True) from None
     except Exception as e:
         raise _Fail(str(e)) from None
+    from barge.cli.netopt import is_loopback
+    for dns in body["HostConfig"]["Dns"]:
+        if is_loopback(dns):
+            ctx.err(f"WARNING: Localhost DNS ({dns}) may fail in containers.")
+            break
     if o.get("cidfile") and os.path.exists(o["cidfile"]):
         raise _Fail(f"container ID file found, make sure the other container isn't running or delete {o['cidfile']}")
     params = {"name": o.get("name") or None}

@@ -1,9 +1,7 @@
 """`volume create|ls|inspect|rm|prune`."""
 from __future__ import annotations
 
-import sys
-
-from barge.cli.commands._common import F, each, encode_filters, filter_arg, label_arg, parse, run_prune
+from barge.cli.commands._common import F, each, filter_arg, label_arg, list_and_render, parse, post_and_print, run_prune
 from barge.cli.context import Context
 from barge.cli.flags import Flag
 
@@ -38,12 +36,7 @@ def create(ctx: Context, argv: list[str]) -> int:
     except ValueError as e:
         ctx.err(str(e))
         return 1
-    try:
-        vol = ctx.client.post("/volumes/create", json_body=body).json()
-    except Exception as e:
-        return ctx.daemon_error(e)
-    ctx.out(vol.get("Name") or "")
-    return 0
+    return post_and_print(ctx, "/volumes/create", body, "Name")
 
 
 def ls(ctx: Context, argv: list[str]) -> int:
@@ -51,17 +44,8 @@ def ls(ctx: Context, argv: list[str]) -> int:
              F("format", None, "string", "", "Format output using a custom template"),
              F("quiet", "q", "bool", False, "Only display volume names")]
     p = parse(ctx, "volume ls", "docker volume ls [OPTIONS]", "List volumes", flags, argv, max_args=0)
-    try:
-        res = ctx.client.get_json("/volumes", {"filters": encode_filters(p.opts["filter"])})
-    except Exception as e:
-        return ctx.daemon_error(e)
-    from barge.errdefs import InvalidParameter
-    try:
-        sys.stdout.write(render_volumes(res.get("Volumes") or [], p.opts["format"], p.opts["quiet"]))
-    except InvalidParameter as e:
-        ctx.err(str(e))
-        return 1
-    return 0
+    return list_and_render(ctx, "/volumes", p.opts["filter"],
+                           lambda res: render_volumes(res.get("Volumes") or [], p.opts["format"], p.opts["quiet"]))
 
 
 def render_volumes(volumes: list[dict], fmt: str, quiet: bool) -> str:

@@ -111,7 +111,8 @@ def assign_one(svc, c: Container, net: dict, ep: dict, ifname: str, first: bool)
     ep.update({"EndpointID": ids.new_id(), "Gateway": sc.gateway, "IPAddress": ip, "IPPrefixLen": plen,
                "MacAddress": mac, "DNSNames": names, "_ifname": ifname})
     return netlink.VethPlan(host_name=_veth_name(c, net["Id"]), bridge=st.bridge_of(net), ifname=ifname,
-                            address=ip, prefixlen=plen, gateway=sc.gateway, mac=mac, default_route=first,
+                            address=ip, prefixlen=plen, gateway=sc.gateway, mac=mac,
+                            default_route=first and not net["Internal"],     # --internal: no way off
                             mtu=svc.ctx.cfg.mtu)
 
 
