@@ -116,6 +116,20 @@ class Daemon:
         shutil.rmtree(self.base, ignore_errors=True)
 
 
+def fetch(url: str, timeout: float = 5) -> str:
+    """GET a URL, retrying while the server comes up."""
+    import urllib.request
+    deadline = time.time() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                return r.read().decode()
+        except OSError:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def drop_bridge(bridge: str) -> None:
     """Delete a bridge and every barge firewall rule that names it."""
     from barge.net.firewall import Firewall

@@ -3,11 +3,11 @@ and docker-py against barged. Traffic stays between this host and barge's networ
 from __future__ import annotations
 
 import json
-import time
-import urllib.request
 import uuid
 
 import pytest
+
+from barge_testlib import fetch
 
 pytestmark = pytest.mark.e2e
 SERVE = "echo {body} > /index.html && exec httpd -f -p 80 -h /"
@@ -15,18 +15,6 @@ SERVE = "echo {body} > /index.html && exec httpd -f -p 80 -h /"
 
 def unique(prefix: str) -> str:
     return f"e2e-{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-def fetch(url: str, timeout: float = 5) -> str:
-    deadline = time.time() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                return r.read().decode()
-        except OSError:
-            if time.time() > deadline:
-                raise
-            time.sleep(0.05)
 
 
 def test_published_web_server(docker_cli, made):

@@ -8,28 +8,17 @@ import os
 import socket
 import subprocess
 import time
-import urllib.request
 import uuid
 
 import pytest
+
+from barge_testlib import fetch
 
 SERVE = "echo {body} > /index.html && exec httpd -f -p 80 -h /"
 
 
 def name(prefix="n"):
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-def fetch(url: str, timeout: float = 5) -> str:
-    deadline = time.time() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                return r.read().decode()
-        except OSError:
-            if time.time() > deadline:
-                raise
-            time.sleep(0.05)
 
 
 def host_ip() -> str:

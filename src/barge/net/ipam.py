@@ -94,7 +94,7 @@ def allocate(cfg: SubnetConfig, used: set[str], want: str = "") -> str:
     if want:
         _inside(net, want, "requested")
         if want in reserved:
-            raise Conflict(f"Address already in use")
+            raise Conflict("Address already in use")
         return want
     space = ipaddress.ip_network(cfg.ip_range) if cfg.ip_range else net
     for a in space.hosts():

@@ -30,3 +30,24 @@ def parse(raw: str | None) -> dict[str, list[str]]:
 
 def encode(filters: dict[str, list[str]]) -> str:
     return json.dumps({k: {v: True for v in vs} for k, vs in filters.items()})
+
+
+def truth(key: str, value: str) -> bool:
+    """A boolean filter value (`dangling=true`, `all=0`), or Docker's invalid-filter error."""
+    if value.lower() in ("1", "true"):
+        return True
+    if value.lower() in ("0", "false"):
+        return False
+    raise InvalidParameter(f"invalid filter '{key}={value}'")
+
+
+def check(filters: dict[str, list[str]], allowed: tuple[str, ...]) -> None:
+    for key in filters:
+        if key not in allowed:
+            raise InvalidParameter(f"invalid filter '{key}'")
+
+
+def label_holds(labels: dict, want: str) -> bool:
+    """`key` or `key=value` against a label map."""
+    k, eq, v = want.partition("=")
+    return k in labels and (not eq or labels[k] == v)

@@ -39,3 +39,12 @@ def secure_join(root: str, path: str) -> str:
 
 def clean(path: str) -> str:
     return posixpath.normpath("/" + path)
+
+
+def read_text(path: str) -> str:
+    """A small text file's content, or "" when it cannot be read."""
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return ""

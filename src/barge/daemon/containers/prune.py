@@ -9,22 +9,18 @@ from barge.daemon.containers.remove import destroy
 from barge.daemon.containers.size import tree_size
 from barge.errdefs import InvalidParameter
 from barge.spec import clock
+from barge.spec.filters import label_holds
 from barge.spec.units import parse_unix_timestamp, timestamp_param
 
 FILTERS = ("until", "label", "label!")
 
 
-def _label_holds(labels: dict, want: str) -> bool:
-    k, eq, v = want.partition("=")
-    return k in labels and (not eq or labels[k] == v)
-
-
 def matches(c: Container, filters: dict[str, list[str]], now: float) -> bool:
     """Pure: whether `c` is pruned under `filters` (state aside)."""
     labels = c.config.get("Labels") or {}
-    if not all(_label_holds(labels, w) for w in filters.get("label", [])):
+    if not all(label_holds(labels, w) for w in filters.get("label", [])):
         return False
-    if any(_label_holds(labels, w) for w in filters.get("label!", [])):
+    if any(label_holds(labels, w) for w in filters.get("label!", [])):
         return False
     for until in filters.get("until", []):
         sec, nsec = parse_unix_timestamp(timestamp_param(until, now))

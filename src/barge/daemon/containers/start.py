@@ -18,7 +18,7 @@ from barge.spec.container import BundlePaths, ContainerSpec
 from barge.spec.units import parse_size
 from barge.sys import mount as sysmount
 from barge.util.atomic import write_bytes
-from barge.util.fspath import secure_join
+from barge.util.fspath import read_text, secure_join
 
 DEFAULT_LOG_MAX_SIZE = 20 * 1000 * 1000
 DEFAULT_LOG_MAX_FILE = 5
@@ -184,24 +184,16 @@ def write_etc_files(ctx: Ctx, c: Container, spec: ContainerSpec) -> None:
     other = network.joined(ctx, c)
     if other is not None:          # --network container:x shares x's files too
         for f in ("hostname", "hosts", "resolv.conf"):
-            write_bytes(c.path(f), _read_host(other.path(f)).encode())
+            write_bytes(c.path(f), read_text(other.path(f)).encode())
         return
     write_bytes(c.path("hostname"), (spec.hostname + "\n").encode())
-    extra, resolv = network.hosts_and_resolv(ctx, c, _read_host("/etc/resolv.conf"))
+    extra, resolv = network.hosts_and_resolv(ctx, c, read_text("/etc/resolv.conf"))
     if spec.network_mode == "host":
-        hosts = _read_host("/etc/hosts") + "".join(f"{ip}\t{n}\n" for ip, n in extra)
+        hosts = read_text("/etc/hosts") + "".join(f"{ip}\t{n}\n" for ip, n in extra)
     else:
         hosts = netfiles.hosts(extra)
     write_bytes(c.path("hosts"), hosts.encode())
     write_bytes(c.path("resolv.conf"), resolv.encode())
-
-
-def _read_host(path: str) -> str:
-    try:
-        with open(path) as f:
-            return f.read()
-    except OSError:
-        return ""
 
 
 def log_limits(cfg: dict[str, str]) -> tuple[int, int]:

@@ -8,7 +8,8 @@ import os
 import socket
 
 from barge.daemon.containers.context import Ctx
-from barge.daemon.containers.prune import _label_holds as label_holds
+from barge.spec.filters import check as check_filters, label_holds, truth
+from barge.util.fspath import read_text
 from barge.daemon.networks import store as st
 from barge.daemon.networks.store import NetworkStore
 from barge.errdefs import Conflict, Forbidden, InvalidParameter, NotFound
@@ -39,7 +40,7 @@ class NetworkService:
         from barge.daemon.networks import names
         from barge.net.dns import DnsServer, upstreams
         registry = self.ctx.registry
-        self.dns = DnsServer(upstreams(_read("/etc/resolv.conf")),
+        self.dns = DnsServer(upstreams(read_text("/etc/resolv.conf")),
                              lambda key, name, qtype: names.lookup(registry, key, name, qtype),
                              lambda key, ip: names.reverse(registry, key, ip))
         self.store.load()
@@ -114,9 +115,7 @@ class NetworkService:
         return net
 
     def list(self, filters: dict[str, list[str]]) -> list[dict]:
-        for key in filters:
-            if key not in LIST_FILTERS:
-                raise InvalidParameter(f"invalid filter '{key}'")
+        check_filters(filters, LIST_FILTERS)
         out = [dict(n, Containers={}) for n in self.store.all() if self._matches(n, filters)]
         return sorted(out, key=lambda n: n["Created"])
 
@@ -129,7 +128,7 @@ class NetworkService:
             "scope": lambda v: v == "local",
             "type": lambda v: (v == "builtin") == builtin if v in ("builtin", "custom") else _bad("type", v),
             "label": lambda v: label_holds(n["Labels"], v),
-            "dangling": lambda v: (not builtin and not self.endpoints_on(n, False)) == _truth("dangling", v),
+            "dangling": lambda v: (not builtin and not self.endpoints_on(n, False)) == truth("dangling", v),
         }
         for key, values in f.items():
             test = checks[key]
@@ -184,7 +183,7 @@ class NetworkService:
         mine = ipaddress.ip_network(sc.subnet)
         for t in taken:
             if mine.overlaps(ipaddress.ip_network(t, strict=False)):
-                raise Forbidden(f"Pool overlaps with other one on this address space")
+                raise Forbidden("Pool overlaps with other one on this address space")
         return sc
 
     async def remove(self, ref: str) -> None:
@@ -203,9 +202,7 @@ class NetworkService:
         self.ctx.events.publish("network", "destroy", net["Id"], {"name": net["Name"], "type": "bridge"})
 
     async def prune(self, filters: dict[str, list[str]]) -> dict:
-        for key in filters:
-            if key not in PRUNE_FILTERS:
-                raise InvalidParameter(f"invalid filter '{key}'")
+        check_filters(filters, PRUNE_FILTERS)
         import time
         now = time.time()
         deleted = []
@@ -246,25 +243,9 @@ class NetworkService:
             await self.dns.close()
 
 
-def _read(path: str) -> str:
-    try:
-        with open(path) as f:
-            return f.read()
-    except OSError:
-        return ""
-
-
 def _until(value: str, now: float) -> float:
     sec, nsec = parse_unix_timestamp(timestamp_param(value, now))
     return sec + nsec / 1e9
-
-
-def _truth(key: str, v: str) -> bool:
-    if v.lower() in ("1", "true"):
-        return True
-    if v.lower() in ("0", "false"):
-        return False
-    raise InvalidParameter(f"invalid filter '{key}={v}'")
 
 
 def _bad(key: str, v: str) -> bool:

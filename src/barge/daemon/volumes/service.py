@@ -9,28 +9,14 @@ from __future__ import annotations
 import asyncio
 
 from barge.daemon.containers.context import Ctx
-from barge.daemon.containers.prune import _label_holds as label_holds
-from barge.errdefs import Conflict, InvalidParameter, NotFound
+from barge.spec.filters import check as check_filters, label_holds, truth
+from barge.errdefs import Conflict, NotFound
 from barge.spec.mounts import ANONYMOUS_LABEL, DEFAULT_DRIVER
 from barge.volume import copyup
 from barge.volume.local import LocalDriver, Volume
 
 LIST_FILTERS = ("dangling", "driver", "label", "name")
 PRUNE_FILTERS = ("label", "label!", "all")
-
-
-def _bool_filter(key: str, value: str) -> bool:
-    if value.lower() in ("1", "true"):
-        return True
-    if value.lower() in ("0", "false"):
-        return False
-    raise InvalidParameter(f"invalid filter '{key}={value}'")
-
-
-def check_filters(filters: dict[str, list[str]], allowed: tuple[str, ...]) -> None:
-    for key in filters:
-        if key not in allowed:
-            raise InvalidParameter(f"invalid filter '{key}'")
 
 
 class VolumeService:
@@ -82,7 +68,7 @@ class VolumeService:
 
     def _matches(self, v: Volume, filters: dict[str, list[str]]) -> bool:
         for value in filters.get("dangling", []):
-            if _bool_filter("dangling", value) == bool(self.users(v.name)):
+            if truth("dangling", value) == bool(self.users(v.name)):
                 return False
         if filters.get("name") and not any(n in v.name for n in filters["name"]):
             return False
@@ -107,7 +93,7 @@ class VolumeService:
 
     async def prune(self, filters: dict[str, list[str]], api: tuple[int, int] = (1, 45)) -> dict:
         check_filters(filters, PRUNE_FILTERS)
-        every = any(_bool_filter("all", x) for x in filters.get("all", []))
+        every = any(truth("all", x) for x in filters.get("all", []))
         only_anonymous = api >= (1, 42) and not every
         deleted, reclaimed = [], 0
         for v in self.driver.list():
