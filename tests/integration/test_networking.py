@@ -123,10 +123,12 @@ def test_connect_and_disconnect_running_container(daemon):
     try:
         daemon.out("network", "connect", "--ip", "10.231.7.50", "--alias", "late-one", net, c)
         assert "10.231.7.50" in daemon.out("exec", c, "ip", "-4", "-o", "addr")
+        assert "10.231.7.50\t" in daemon.out("exec", c, "cat", "/etc/hosts")      # kept right, in place
         nets = json.loads(daemon.out("inspect", "-f", "{{json .NetworkSettings.Networks}}", c))
         assert set(nets) == {"bridge", net} and nets[net]["IPAddress"] == "10.231.7.50"
         daemon.out("network", "disconnect", net, c)
         assert "10.231.7.50" not in daemon.out("exec", c, "ip", "-4", "-o", "addr")
+        assert "10.231.7.50" not in daemon.out("exec", c, "cat", "/etc/hosts")
         r = daemon.cli("network", "rm", "bridge")
         assert r.returncode == 1 and b"pre-defined network and cannot be removed" in r.stderr
     finally:

@@ -12,6 +12,7 @@ from barge.daemon.networks import names
 from barge.errdefs import Conflict
 from barge.net import files as netfiles
 from barge.sys import netns
+from barge.util.fspath import read_text
 
 log = logging.getLogger("barge.network")
 EMBEDDED_DNS = "127.0.0.11"
@@ -123,21 +124,37 @@ async def restore(ctx: Ctx, c: Container) -> None:
             log.warning("embedded DNS for %s: %s", c.id[:12], e)
 
 
-def hosts_and_resolv(ctx: Ctx, c: Container, host_resolv: str) -> tuple[list[tuple[str, str]], str]:
-    """Extra /etc/hosts lines and the resolv.conf text of a starting container."""
-    hc = c.host_config
+def hosts_text(ctx: Ctx, c: Container) -> str:
+    """/etc/hosts: Docker's defaults (the host's with --network host), the
+    container's own addresses, legacy links, --add-host."""
     extra = names.own_hosts_lines(c) if eps.bridged(c) else []
-    if eps.bridged(c) and ctx.registry is not None:
+    if eps.bridged(c):
         extra += names.link_hosts(names.legacy_links(ctx.registry, c))
-    extra += add_hosts(hc.get("ExtraHosts") or [], host_gateway(ctx))
+    extra += add_hosts(c.host_config.get("ExtraHosts") or [], host_gateway(ctx))
+    if eps.mode_of(c.host_config) == "host":
+        return read_text("/etc/hosts") + "".join(f"{ip}\t{n}\n" for ip, n in extra)
+    return netfiles.hosts(extra)
+
+
+def refresh_hosts(ctx: Ctx, c: Container) -> None:
+    """Rewrite a running container's /etc/hosts in place (a rename would leave
+    the container's bind mount on the old file)."""
+    try:
+        with open(c.path("hosts"), "r+") as f:
+            f.truncate(0)
+            f.write(hosts_text(ctx, c))
+    except Exception as e:          # a linked container gone meanwhile must not fail a connect
+        log.warning("hosts of %s: %s", c.id[:12], e)
+
+
+def resolv_text(ctx: Ctx, c: Container, host_resolv: str) -> str:
+    hc = c.host_config
     host_net = eps.mode_of(hc) == "host"
     if _uses_dns(c) and eps.bridged(c):
-        resolv = netfiles.resolv_conf(host_resolv, [EMBEDDED_DNS], hc.get("DnsSearch") or [],
-                                      (hc.get("DnsOptions") or []) or ["ndots:0"], False)
-    else:
-        resolv = netfiles.resolv_conf(host_resolv, hc.get("Dns") or [], hc.get("DnsSearch") or [],
-                                      hc.get("DnsOptions") or [], host_net)
-    return extra, resolv
+        return netfiles.resolv_conf(host_resolv, [EMBEDDED_DNS], hc.get("DnsSearch") or [],
+                                    (hc.get("DnsOptions") or []) or ["ndots:0"], False)
+    return netfiles.resolv_conf(host_resolv, hc.get("Dns") or [], hc.get("DnsSearch") or [],
+                                hc.get("DnsOptions") or [], host_net)
 
 
 def host_gateway(ctx: Ctx) -> str:

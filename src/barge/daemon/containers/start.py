@@ -10,7 +10,6 @@ from barge.daemon.container import Container, State
 from barge.daemon.containers import mounts, network
 from barge.daemon.containers.context import Ctx
 from barge.errdefs import Conflict, InvalidParameter, NotModified, System
-from barge.net import files as netfiles
 from barge.oci import conmon
 from barge.oci.spec import build_config
 from barge.spec import apiconv, clock, users
@@ -187,13 +186,8 @@ def write_etc_files(ctx: Ctx, c: Container, spec: ContainerSpec) -> None:
             write_bytes(c.path(f), read_text(other.path(f)).encode())
         return
     write_bytes(c.path("hostname"), (spec.hostname + "\n").encode())
-    extra, resolv = network.hosts_and_resolv(ctx, c, read_text("/etc/resolv.conf"))
-    if spec.network_mode == "host":
-        hosts = read_text("/etc/hosts") + "".join(f"{ip}\t{n}\n" for ip, n in extra)
-    else:
-        hosts = netfiles.hosts(extra)
-    write_bytes(c.path("hosts"), hosts.encode())
-    write_bytes(c.path("resolv.conf"), resolv.encode())
+    write_bytes(c.path("hosts"), network.hosts_text(ctx, c).encode())
+    write_bytes(c.path("resolv.conf"), network.resolv_text(ctx, c, read_text("/etc/resolv.conf")).encode())
 
 
 def log_limits(cfg: dict[str, str]) -> tuple[int, int]:

@@ -42,6 +42,7 @@ async def _plug(svc, c, net: dict, ep: dict) -> None:
         raise
     if net["Name"] != "bridge" and svc.dns is not None and not svc.dns_attached(c.id):
         await cnet.attach_dns(svc.ctx, c)
+    cnet.refresh_hosts(svc.ctx, c)
 
 
 def _free_index(c) -> int:
@@ -69,6 +70,8 @@ async def disconnect(svc, ref: str, body: dict) -> None:
         if c.state.running and c.sandbox and ep.get("_ifname"):
             await asyncio.get_running_loop().run_in_executor(svc.ctx.pool, netlink.remove_in, c.sandbox,
                                                              ep["_ifname"])
+            from barge.daemon.containers import network as cnet
+            cnet.refresh_hosts(svc.ctx, c)
         c.save()
     svc.ctx.events.publish("network", "disconnect", net["Id"], {"container": c.id, "name": net["Name"],
                                                                  "type": "bridge"})

@@ -59,7 +59,7 @@ def reverse(registry, key: str, ip: str) -> str | None:
 
 def own_hosts_lines(c: Container) -> list[tuple[str, str]]:
     host = c.config.get("Hostname") or c.id[:12]
-    return [(ep["IPAddress"], host) for ep in c.networks.values() if ep.get("IPAddress")][:1]
+    return [(ep["IPAddress"], host) for ep in c.networks.values() if ep.get("IPAddress")]
 
 
 def legacy_links(registry, c: Container) -> list[tuple[Container, str]]:
