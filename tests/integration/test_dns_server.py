@@ -352,3 +352,18 @@ def test_containers_are_served_apart_and_close_detaches_all():
         assert all(s.fileno() == -1 for pair in socks.values() for s in pair)
         assert udp2.fileno() == -1
     run(body())
+
+
+def test_a_containers_own_upstreams_replace_the_servers():
+    """`--dns` on a user network: that container's forwards go to its own servers."""
+    async def body():
+        async with FakeUpstream() as shared, FakeUpstream() as own:
+            server = DnsServer([shared.addr], lookup, reverse)
+            udp, tcp = bound_sockets()
+            await server.attach("c1", udp, tcp, upstreams=[own.addr])
+            try:
+                assert ips(await ask(udp.getsockname()[1], "example.test")) == ["192.0.2.1"]
+                assert own.seen == [("udp", "example.test.")] and shared.seen == []
+            finally:
+                await server.close()
+    run(body())

@@ -256,6 +256,7 @@ class _Attached:
     tasks: set = field(default_factory=set)
     inflight: int = 0
     conns: int = 0
+    upstreams: list | None = None      # the container's own (--dns), else the server's
 
 
 class _UdpProtocol(asyncio.DatagramProtocol):
@@ -287,11 +288,14 @@ class DnsServer:
         self._timeout, self._max_inflight = timeout, max_inflight
         self._attached: dict[str, _Attached] = {}
 
-    async def attach(self, key: str, udp: socket.socket, tcp: socket.socket | None) -> None:
-        """Serve these (bound, non-blocking) sockets for container `key`; owns them from now."""
+    async def attach(self, key: str, udp: socket.socket, tcp: socket.socket | None,
+                     upstreams: list[str] | None = None) -> None:
+        """Serve these (bound, non-blocking) sockets for container `key`; owns them from now.
+        `upstreams` (a container's --dns) replace the server's for its forwards."""
         await self.detach(key)
         loop = asyncio.get_running_loop()
-        st = _Attached(key, udp_closed=loop.create_future())
+        st = _Attached(key, udp_closed=loop.create_future(),
+                       upstreams=[_endpoint(u) for u in upstreams] if upstreams else None)
         try:
             st.udp, _ = await loop.create_datagram_endpoint(lambda: _UdpProtocol(self, st), sock=udp)
             if tcp is not None:
@@ -353,7 +357,7 @@ class DnsServer:
 
     async def _relay_udp(self, st: _Attached, query: bytes, addr) -> None:
         try:
-            reply = await self._forward(query, tcp=False)
+            reply = await self._forward(query, tcp=False, upstreams=st.upstreams)
         finally:
             st.inflight -= 1
         if reply and not st.udp.is_closing():
@@ -395,17 +399,17 @@ class DnsServer:
             return _servfail(query)
         st.inflight += 1
         try:
-            return await self._forward(query, tcp=True)
+            return await self._forward(query, tcp=True, upstreams=st.upstreams)
         finally:
             st.inflight -= 1
 
     # forwarding
 
-    async def _forward(self, query: bytes, tcp: bool) -> bytes:
+    async def _forward(self, query: bytes, tcp: bool, upstreams: list | None = None) -> bytes:
         """The first good upstream reply; a SERVFAIL/REFUSED one only if none is better."""
         exchange = _exchange_tcp if tcp else _exchange_udp
         fallback = None
-        for host, port in self._upstreams:
+        for host, port in upstreams or self._upstreams:
             try:
                 reply = await asyncio.wait_for(exchange(host, port, query), self._timeout)
             except (OSError, EOFError, ValueError, asyncio.TimeoutError) as e:

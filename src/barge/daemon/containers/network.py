@@ -89,7 +89,18 @@ async def attach_dns(ctx: Ctx, c: Container) -> None:
     except BaseException:
         udp.close()
         raise
-    await ctx.networks.dns_attach(c.id, udp, tcp)
+    await ctx.networks.dns_attach(c.id, udp, tcp, _valid_ips(c.host_config.get("Dns") or []) or None)
+
+
+def _valid_ips(values: list[str]) -> list[str]:
+    import ipaddress
+    out = []
+    for v in values:
+        try:
+            out.append(str(ipaddress.ip_address(v)))
+        except ValueError:
+            log.warning("ignoring --dns %r: not an IP address", v)
+    return out
 
 
 async def teardown(ctx: Ctx, c: Container) -> None:

@@ -225,8 +225,8 @@ class NetworkService:
     def dns_attached(self, cid: str) -> bool:
         return cid in self._dns_keys
 
-    async def dns_attach(self, cid: str, udp, tcp) -> None:
-        await self.dns.attach(cid, udp, tcp)
+    async def dns_attach(self, cid: str, udp, tcp, upstreams: list[str] | None = None) -> None:
+        await self.dns.attach(cid, udp, tcp, upstreams)
         self._dns_keys.add(cid)
 
     async def dns_detach(self, cid: str) -> None:
