@@ -210,6 +210,8 @@ def test_nothing_leaks_after_stop_rm_and_sigkill(fresh_daemon):
     d.proc = None
     d.start()
     assert fetch_port_open(18081)                        # still held after the restart
+    out = d.out("run", "--rm", "--network", net, "busybox", "nslookup", "l1")
+    assert "Address" in out.split("l1")[-1]              # the embedded DNS serves again
     d.out("rm", "-f", "l1", "l2")
     d.out("network", "rm", net)
     assert _settled(d, before) == before
@@ -227,3 +229,16 @@ def fetch_port_open(port: int) -> bool:
         return True
     finally:
         s.close()
+
+
+def test_icc_false_blocks_containers_on_the_default_bridge(fresh_daemon):
+    d = fresh_daemon
+    d.configure(icc=False)
+    d.stop()
+    d.start()
+    srv = name("srv")
+    d.out("run", "-d", "--name", srv, "busybox", "sh", "-c", SERVE.format(body="icc"))
+    ip = d.out("inspect", "-f", "{{ .NetworkSettings.IPAddress }}", srv).strip()
+    assert fetch(f"http://{ip}/") == "icc\n"                # the host still reaches it
+    r = d.cli("run", "--rm", "busybox", "sh", "-c", f"timeout 3 wget -qO- http://{ip}/; exit $?")
+    assert r.returncode != 0                                # its neighbour does not

@@ -351,3 +351,15 @@ def test_ports_without_setup_bring_the_chains(fake, fw):
     fw.add_ports([P1])
     assert fake.chain("nat", "BARGE") == [r.line()[len("-A BARGE "):] for r in port_rules(P1)[:1]]
     assert fake.chain("filter", "FORWARD")[0] == "-j BARGE-FORWARD"
+
+
+def test_update_network_swaps_icc_and_masquerade(fake, fw):
+    import dataclasses
+    fw.add_network(A)
+    fw.update_network(dataclasses.replace(A, icc=False, masquerade=False))
+    forward = fake.chain("filter", "BARGE-FORWARD")
+    assert "-i barge0 -o barge0 -j DROP" in forward and "-i barge0 -o barge0 -j ACCEPT" not in forward
+    assert "-s 172.30.0.0/16 ! -o barge0 -j MASQUERADE" not in fake.chain("nat", "BARGE-POSTROUTING")
+    fw.update_network(A)
+    assert fake.chain("filter", "BARGE-FORWARD")[-1] == "-i barge0 -o barge0 -j ACCEPT"
+    assert "-i barge0 -o barge0 -j DROP" not in fake.chain("filter", "BARGE-FORWARD")

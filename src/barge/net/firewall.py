@@ -16,6 +16,8 @@ chains, are ever changed. Calls block; asyncio code runs them in a thread.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import threading
 from dataclasses import dataclass, replace
 from typing import Callable, Iterable, Protocol
@@ -210,6 +212,21 @@ class Firewall:
 
     def add_network(self, n: NetRules) -> None:
         self._ensure(network_rules(n, self.chains))
+
+    def update_network(self, n: NetRules) -> None:
+        """add_network after dropping what the bridge's other settings (icc,
+        masquerade) would have added: daemon.json may change between starts."""
+        keep = {r.line() for r in network_rules(n, self.chains)}
+        variants = (dataclasses.replace(n, icc=not n.icc), dataclasses.replace(n, masquerade=not n.masquerade))
+        stale = [r for v in variants for r in network_rules(v, self.chains) if r.line() not in keep]
+
+        def plan(st: States) -> Ops:
+            lines: dict[str, list[str]] = {t: [] for t in TABLES}
+            for r in stale:
+                lines[r.table].append(r.line())
+            return plan_delete(st, lines)
+        self._apply(plan)
+        self.add_network(n)
 
     def remove_network(self, n: NetRules) -> None:
         """The network's rules and anything else of barge naming its bridge."""

@@ -65,6 +65,11 @@ class NetworkService:
                 "com.docker.network.bridge.default_bridge": "true", st.ICC_OPT: str(cfg.icc).lower(),
                 st.MASQ_OPT: "true", "com.docker.network.bridge.host_binding_ipv4": "0.0.0.0",
                 st.BRIDGE_NAME_OPT: cfg.bridge, "com.docker.network.driver.mtu": str(cfg.mtu)}))
+        else:                                  # daemon.json's icc applies at every start
+            net = self.store.by_name("bridge")
+            if net["Options"].get(st.ICC_OPT) != str(cfg.icc).lower():
+                net["Options"][st.ICC_OPT] = str(cfg.icc).lower()
+                self.store.save(net)
         for name, driver in (("host", "host"), ("none", "null")):
             if not self.store.by_name(name):
                 self.store.save(st.new_record(name, driver, ipam_options=None))
@@ -84,7 +89,7 @@ class NetworkService:
         cfg = st.subnet_of(net)
         netlink.ensure_bridge(st.bridge_of(net), cfg["Gateway"], ipam.prefix_len(cfg["Subnet"]), self.ctx.cfg.mtu)
         if self.firewall is not None:
-            self.firewall.add_network(self.net_rules(net))
+            self.firewall.update_network(self.net_rules(net))
 
     def _bring_down(self, net: dict) -> None:
         if self.firewall is not None:
