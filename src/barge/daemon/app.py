@@ -8,6 +8,7 @@ import resource
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 
+from barge.daemon.build import service as build_service
 from barge.daemon.networks import recover as netrecover
 from barge.daemon.networks.service import NetworkService
 from barge.daemon.volumes.service import VolumeService
@@ -94,6 +95,8 @@ class Daemon:
         await self.monitor.recover()
         await self.health.restore()            # running containers get their health checks back
         await netrecover.recover(self.ctx)     # ports held, DNS served, leftovers of dead ones gone
+        build_service.unmount_leftovers(self.ctx)
+        await build_service.cleanup(self.ctx)  # the builds a killed daemon was running are gone
         for c in list(self.ctx.registry.all()):
             if c.host_config.get("AutoRemove") and not c.state.running and c.has_been_started:
                 await self.containers.on_exit(c)

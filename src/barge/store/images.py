@@ -60,6 +60,11 @@ class ImageStore:
                        (digest, chains[-1] if chains else None, size, time.time(), parent))
         return self.get_by_id(digest)
 
+    def children(self, parent: str) -> list[str]:
+        """Images made on top of `parent` (builds and commits), newest first."""
+        return [r[0] for r in self.meta.query(
+            "SELECT id FROM images WHERE parent=? ORDER BY stored_at DESC", (parent,))]
+
     def ids(self) -> list[str]:
         return [r[0] for r in self.meta.query("SELECT id FROM images ORDER BY stored_at")]
 

@@ -51,6 +51,9 @@ def list_images(ctx: Ctx, all_: bool = False, filters: dict | None = None,
         if k not in FILTERS:
             raise InvalidParameter(f"invalid filter '{k}'")
     imgs = ctx.store.images.list()
+    parents = {i.parent for i in imgs if i.parent}
+    if not all_:            # build steps' images stay out of sight, as Docker's intermediate images
+        imgs = [i for i in imgs if i.repo_tags or i.id not in parents]
     for key in ("before", "since"):
         if filters.get(key):
             t = _created(ctx.store.images.resolve(filters[key][0]))

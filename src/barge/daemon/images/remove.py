@@ -71,15 +71,29 @@ async def _delete(ctx: Ctx, img: Image) -> list[dict]:
     return out
 
 
+def ancestors(images: list, of: set[str]) -> set[str]:
+    """Every image `of` was built on (parents, recursively)."""
+    parent = {i.id: i.parent for i in images}
+    out: set[str] = set()
+    for start in of:
+        p = parent.get(start)
+        while p and p not in out:
+            out.add(p)
+            p = parent.get(p)
+    return out
+
+
 async def prune(ctx: Ctx, filters: dict | None = None) -> dict:
     filters = dict(filters or {})
     dangling_only = True
     if filters.get("dangling"):
         dangling_only = filters["dangling"][-1].lower() in ("true", "1")
     used = {c.image_id for c in ctx.registry.all()}
+    images = ctx.store.images.list()
+    used |= ancestors(images, {i.id for i in images if i.repo_tags} | used)   # a build's cache stays
     deleted: list[dict] = []
     reclaimed = 0
-    for img in ctx.store.images.list():
+    for img in images:
         if img.id in used or (dangling_only and img.repo_tags):
             continue
         reclaimed += img.size

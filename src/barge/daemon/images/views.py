@@ -1,6 +1,8 @@
 """Images as the API shows them: summaries, inspect, history."""
 from __future__ import annotations
 
+from barge.errdefs import NotFound
+
 from barge.spec import clock
 from barge.store import Store
 from barge.store.images import Image
@@ -91,7 +93,14 @@ def history(store: Store, img: Image) -> list[dict]:
                 "CreatedBy": "", "Tags": None, "Size": store.layers.get(c).size, "Comment": ""}
                for c in chains]
     out.reverse()
-    if out:
-        out[0]["Id"] = img.id
-        out[0]["Tags"] = img.repo_tags or None
+    cur = img
+    for entry in out:                      # ids down the local parent chain, as Docker fills them
+        entry["Id"] = cur.id
+        entry["Tags"] = cur.repo_tags or None
+        if not cur.parent:
+            break
+        try:
+            cur = store.images.get_by_id(cur.parent)
+        except NotFound:
+            break
     return out

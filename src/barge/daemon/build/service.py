@@ -1,0 +1,125 @@
+"""`POST /build`: unpack the context, run the builder, stream its output as
+Docker's JSON messages. Nothing is tagged unless the whole build succeeds;
+the context and the build's containers go away whatever happens."""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import tarfile
+import tempfile
+from typing import AsyncIterator
+
+from barge.builder.executor import Builder, BuildOptions, StepFailed
+from barge.daemon.build.backend import BUILD_LABEL, DaemonBackend
+from barge.daemon.containers.context import Ctx
+from barge.errdefs import BargeError, InvalidParameter
+from barge.spec import ids
+from barge.util.fspath import secure_join
+
+DONE = object()
+
+
+def _unpack(archive: str, dest: str) -> None:
+    try:
+        with tarfile.open(archive, "r:*") as tar:
+            tar.extractall(dest, filter="tar")
+    except (tarfile.TarError, OSError, EOFError) as e:
+        raise InvalidParameter(f"failed to read the build context: {e}") from None
+
+
+def _dockerfile(root: str, name: str) -> str:
+    name = name or "Dockerfile"
+    try:
+        path = secure_join(root, name)
+    except InvalidParameter:
+        raise InvalidParameter(f"Cannot locate specified Dockerfile: {name}") from None
+    if not os.path.isfile(path):
+        alt = secure_join(root, name.lower()) if name == "Dockerfile" else ""
+        if alt and os.path.isfile(alt):
+            path = alt
+        else:
+            raise InvalidParameter(f"Cannot locate specified Dockerfile: {name}")
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return f.read()
+
+
+async def _spool(body, path: str) -> None:
+    loop = asyncio.get_running_loop()
+    with open(path, "wb") as f:
+        while chunk := await body.read():
+            await loop.run_in_executor(None, f.write, chunk)
+
+
+def _msg(obj: dict) -> bytes:
+    return json.dumps(obj).encode() + b"\r\n"
+
+
+async def build(ctx: Ctx, body, opts: BuildOptions, dockerfile: str, quiet: bool) -> AsyncIterator[bytes]:
+    """The response stream of one build."""
+    work = tempfile.mkdtemp(prefix="build-", dir=_tmp(ctx))
+    queue: asyncio.Queue = asyncio.Queue()
+    build_id = ids.new_id()
+
+    async def out(text: str) -> None:
+        if not quiet:
+            await queue.put(_msg({"stream": text}))
+
+    async def run() -> None:
+        try:
+            archive = os.path.join(work, "context.tar")
+            await _spool(body, archive)
+            root = os.path.join(work, "context")
+            os.mkdir(root)
+            await asyncio.get_running_loop().run_in_executor(ctx.pool, _unpack, archive, root)
+            os.unlink(archive)
+            text = _dockerfile(root, dockerfile)
+            image = await Builder(DaemonBackend(ctx, build_id), root, opts, out).build(text)
+            await queue.put(_msg({"aux": {"ID": image}}))
+        except StepFailed as e:
+            await queue.put(_msg({"errorDetail": {"code": e.code, "message": str(e)}, "error": str(e)}))
+        except (BargeError, ValueError) as e:
+            await queue.put(_msg({"errorDetail": {"message": str(e)}, "error": str(e)}))
+        finally:
+            await queue.put(DONE)
+
+    task = asyncio.get_running_loop().create_task(run())
+    try:
+        while (item := await queue.get()) is not DONE:
+            yield item
+    finally:
+        if not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        await cleanup(ctx, build_id)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def unmount_leftovers(ctx: Ctx) -> None:
+    """Read-only stage roots a killed daemon left mounted."""
+    from barge.sys import mount as sysmount
+    where = os.path.join(ctx.cfg.exec_root, "build")
+    for name in os.listdir(where) if os.path.isdir(where) else []:
+        sysmount.unmount(os.path.join(where, name))
+        shutil.rmtree(os.path.join(where, name), ignore_errors=True)
+
+
+def _tmp(ctx: Ctx) -> str:
+    d = os.path.join(ctx.cfg.data_root, "tmp")
+    os.makedirs(d, exist_ok=True)
+    return d
+
+
+async def cleanup(ctx: Ctx, build_id: str | None = None) -> None:
+    """A finished build's containers still running (a cancelled step); with no
+    build named (daemon start, the builds that were running are gone) all of them.
+    A failed step's exited container stays for a look, as Docker keeps it."""
+    from barge.daemon.containers.remove import remove
+    for c in list(ctx.registry.all()):
+        owner = (c.config.get("Labels") or {}).get(BUILD_LABEL)
+        if owner and (build_id is None or (owner == build_id and c.state.status != "exited")):
+            try:
+                await remove(ctx, c.id, force=True, volumes=True)
+            except BargeError:
+                pass

@@ -1,0 +1,4 @@
+from busybox As Build
+Run echo hi
+cOpY a b
+workdir /x

@@ -1,0 +1,7 @@
+FROM busybox
+RUN echo a \
+
+  # indented comment
+    b   \
+  c
+LABEL x=y

@@ -1,0 +1,3 @@
+# About my dockerfile
+# escape=`
+FROM busybox

@@ -1,0 +1,3 @@
+FROM busybox
+# escape=`
+RUN echo a `

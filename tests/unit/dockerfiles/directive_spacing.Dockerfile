@@ -1,0 +1,4 @@
+#	  eScApE = `
+  # unknowndirective=value
+# syntax=ignored
+FROM busybox

@@ -1,0 +1,7 @@
+# syntax=docker/dockerfile:1
+# escape=`
+# check=skip=all
+
+FROM busybox
+RUN echo a `
+  b

@@ -1,0 +1,2 @@
+FROM busybox AS foo
+FROM busybox AS FOO

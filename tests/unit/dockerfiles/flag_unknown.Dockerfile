@@ -1,0 +1,2 @@
+FROM busybox
+COPY --foo=1 a b

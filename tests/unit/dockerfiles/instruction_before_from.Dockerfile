@@ -1,0 +1,3 @@
+ARG x
+ENV a=b
+FROM busybox

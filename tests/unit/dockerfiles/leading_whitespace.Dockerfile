@@ -1,0 +1,3 @@
+        # this is a comment-line
+    RUN echo hello
+RUN echo world

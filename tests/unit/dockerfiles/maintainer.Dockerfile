@@ -1,0 +1,2 @@
+FROM busybox
+MAINTAINER SvenDowideit <sven@home.org.au>  (the author)
