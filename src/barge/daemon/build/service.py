@@ -77,6 +77,8 @@ async def build(ctx: Ctx, body, opts: BuildOptions, dockerfile: str, quiet: bool
             text = _dockerfile(root, dockerfile)
             image = await Builder(DaemonBackend(ctx, build_id), root, opts, out).build(text)
             await queue.put(_msg({"aux": {"ID": image}}))
+            if quiet:                   # the only output of `build -q`, as dockerd writes it
+                await queue.put(_msg({"stream": image + "\n"}))
         except StepFailed as e:
             await queue.put(_msg({"errorDetail": {"code": e.code, "message": str(e)}, "error": str(e)}))
         except (BargeError, ValueError) as e:
