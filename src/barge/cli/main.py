@@ -19,7 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "stats": ("stats", "stats"),
     "images": ("image", "images"), "tag": ("image", "tag"), "rmi": ("image", "rmi"),
     "history": ("image", "history"), "save": ("image", "save"), "load": ("image", "load"),
-    "import": ("image", "import_"), "pull": ("image", "pull"),
+    "import": ("image", "import_"), "pull": ("image", "pull"), "build": ("build", "build"),
     "version": ("system", "version"), "info": ("system", "info"), "events": ("system", "events"),
 }
 GROUPS: dict[str, dict[str, str]] = {
@@ -31,7 +31,8 @@ GROUPS: dict[str, dict[str, str]] = {
                   "cp": "cp", "diff": "diff", "commit": "commit"},
     "image": {"ls": "images", "list": "images", "tag": "tag", "rm": "rmi", "remove": "rmi",
               "history": "history", "save": "save", "load": "load", "import": "import",
-              "inspect": "image inspect", "prune": "image prune", "pull": "pull"},
+              "inspect": "image inspect", "prune": "image prune", "pull": "pull", "build": "build"},
+    "builder": {"build": "build"},
     "system": {"info": "info", "events": "events", "df": "system df"},
     "volume": {"create": "volume create", "ls": "volume ls", "list": "volume ls", "inspect": "volume inspect",
                "rm": "volume rm", "remove": "volume rm", "prune": "volume prune"},
@@ -58,6 +59,7 @@ A Docker-compatible container engine
 
 Common Commands:
   run         Create and run a new container from an image
+  build       Build an image from a Dockerfile
   ps          List containers
   images      List images
   logs        Fetch the logs of a container
@@ -65,6 +67,7 @@ Common Commands:
   info        Display system-wide information
 
 Management Commands:
+  builder     Manage builds
   container   Manage containers
   image       Manage images
   network     Manage networks

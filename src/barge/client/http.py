@@ -96,10 +96,12 @@ class Response:
 
     def iter_json(self) -> Iterator[dict]:
         """A stream of JSON documents (progress messages, events)."""
+        import codecs
         dec = json.JSONDecoder()
+        text = codecs.getincrementaldecoder("utf-8")(errors="replace")   # a character may span chunks
         buf = ""
         for chunk in self.iter_chunks():
-            buf += chunk.decode("utf-8", errors="replace")
+            buf += text.decode(chunk)
             while True:
                 buf = buf.lstrip()
                 if not buf:

@@ -28,6 +28,7 @@ ALIASES = {
     "pause": ("container pause", "pause"), "unpause": ("container unpause", "unpause"),
     "top": ("container top", "top"), "stats": ("container stats", "stats"), "cp": ("container cp", "cp"), "diff": ("container diff", "diff"),
     "commit": ("container commit", "commit"), "system df": ("system df",),
+    "build": ("image build", "build", "builder build"),
     "images": ("image ls", "image list", "images"), "tag": ("image tag", "tag"),
     "rmi": ("image rm", "image remove", "rmi"), "history": ("image history", "history"),
     "save": ("image save", "save"), "load": ("image load", "load"),

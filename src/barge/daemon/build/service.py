@@ -21,7 +21,22 @@ from barge.util.fspath import secure_join
 DONE = object()
 
 
+_COMPRESSED = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ", b"\x28\xb5\x2f\xfd")
+
+
+def _terminate(archive: str) -> None:
+    """docker 28 ends the tar right after an added Dockerfile (`-f -`, `-f` outside
+    the context): pad the last member and add the end-of-archive blocks."""
+    with open(archive, "rb+") as f:
+        head = f.read(6)
+        if any(head.startswith(m) for m in _COMPRESSED):
+            return
+        size = f.seek(0, 2)
+        f.write(b"\0" * ((-size) % 512 + 1024))
+
+
 def _unpack(archive: str, dest: str) -> None:
+    _terminate(archive)
     try:
         with tarfile.open(archive, "r:*") as tar:
             tar.extractall(dest, filter="tar")
@@ -62,8 +77,12 @@ async def build(ctx: Ctx, body, opts: BuildOptions, dockerfile: str, quiet: bool
     queue: asyncio.Queue = asyncio.Queue()
     build_id = ids.new_id()
 
+    held: list[str] = []
+
     async def out(text: str) -> None:
-        if not quiet:
+        if quiet:
+            held.append(text)       # shown only if the build fails, as dockerd does
+        else:
             await queue.put(_msg({"stream": text}))
 
     async def run() -> None:
@@ -80,8 +99,10 @@ async def build(ctx: Ctx, body, opts: BuildOptions, dockerfile: str, quiet: bool
             if quiet:                   # the only output of `build -q`, as dockerd writes it
                 await queue.put(_msg({"stream": image + "\n"}))
         except StepFailed as e:
+            await _flush(queue, held)
             await queue.put(_msg({"errorDetail": {"code": e.code, "message": str(e)}, "error": str(e)}))
         except (BargeError, ValueError) as e:
+            await _flush(queue, held)
             await queue.put(_msg({"errorDetail": {"message": str(e)}, "error": str(e)}))
         finally:
             await queue.put(DONE)
@@ -96,6 +117,12 @@ async def build(ctx: Ctx, body, opts: BuildOptions, dockerfile: str, quiet: bool
             await asyncio.gather(task, return_exceptions=True)
         await cleanup(ctx, build_id)
         shutil.rmtree(work, ignore_errors=True)
+
+
+async def _flush(queue: asyncio.Queue, held: list[str]) -> None:
+    if held:
+        await queue.put(_msg({"stream": "".join(held)}))
+        held.clear()
 
 
 def unmount_leftovers(ctx: Ctx) -> None:
