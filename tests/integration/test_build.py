@@ -151,11 +151,19 @@ def test_healthcheck_makes_ps_healthy(daemon, tmp_path, tag):
         daemon.cli("rm", "-f", c)
 
 
-def test_dockerignore_excludes_big_folder(daemon, tmp_path, tag):
+@pytest.mark.parametrize("upload", ["0", "1"])
+def test_dockerignore_excludes_big_folder(daemon, tmp_path, tag, upload):
+    """Both ways a context reaches barged: read in place (barge's CLI on this
+    host) and uploaded as a tar (BARGE_BUILD_UPLOAD=1, as docker sends it)."""
+    import subprocess
+    from barge_testlib import BARGE
     t = tag()
     ctx = write(tmp_path, {"Dockerfile": "FROM busybox\nCOPY . /ctx/\n", ".dockerignore": "node_modules\n*.log\n!keep.log\n",
                            "node_modules/big/a.js": "x" * 100000, "app.js": "1", "debug.log": "no", "keep.log": "yes"})
-    build(daemon, ctx, "-t", t)
+    r = subprocess.run([BARGE, "build", "-t", t, ctx], capture_output=True, timeout=120,
+                       env=dict(daemon.env(), BARGE_BUILD_UPLOAD=upload))
+    assert r.returncode == 0, r.stderr
+    assert (b"Sending build context" in r.stdout) == (upload == "1")
     files = daemon.out("run", "--rm", t, "ls", "-A", "/ctx").split()
     assert "node_modules" not in files and "debug.log" not in files
     assert {"app.js", "keep.log", "Dockerfile", ".dockerignore"} <= set(files)

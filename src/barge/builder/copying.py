@@ -27,25 +27,32 @@ def heredoc_command(shell: list[str], cmd) -> list[str]:
     return shell + [cmd.shell_text()]
 
 
-def _sources(root: str, patterns: list[str], what: str) -> list[tuple[str, str]]:
-    """(pattern, host path) for each source, globs expanded within `root`."""
+def _sources(root: str, patterns: list[str], what: str, ignore=None) -> list[tuple[str, str]]:
+    """(pattern, host path) for each source, globs expanded within `root`;
+    what .dockerignore excludes is not there."""
     out = []
     for pat in patterns:
         clean = posixpath.normpath("/" + pat).lstrip("/")
         if posixpath.normpath(pat).startswith("../") or posixpath.normpath(pat) == "..":
             raise _failed(f"{what} failed: forbidden path outside the build context: {pat} ()")
         if any(ch in clean for ch in "*?["):
-            found = _glob(root, clean)
+            found = [p for p in _glob(root, clean) if not _ignored(ignore, root, p)]
             if not found:
                 raise _failed(f"{what} failed: no source files were specified")
             out += [(pat, p) for p in found]
             continue
         path = secure_join(root, clean) if clean else root
-        if not os.path.lexists(path):
+        if not os.path.lexists(path) or _ignored(ignore, root, path):
             raise _failed(f"{what} failed: file not found in build context or excluded by .dockerignore: "
                           f"stat {clean or '.'}: file does not exist")
         out.append((pat, path))
     return out
+
+
+def _ignored(ignore, root: str, path: str) -> bool:
+    if ignore is None or path == root:
+        return False
+    return ignore.excluded(os.path.relpath(path, root), os.path.isdir(path))
 
 
 def _glob(root: str, pattern: str) -> list[str]:
@@ -71,11 +78,13 @@ def destination(dest: str, workdir: str, many: bool) -> tuple[str, bool]:
     return posixpath.normpath(dest), is_dir
 
 
-def _walk(src: str, dest: str, uid: int, gid: int, mode: int | None) -> list[CopyItem]:
+def _walk(src: str, dest: str, uid: int, gid: int, mode: int | None, root: str = "",
+          ignore=None) -> list[CopyItem]:
     """A source directory's contents (not the directory itself) under dest."""
     items = [CopyItem(src=src, dest=dest, uid=uid, gid=gid, mode=mode)]
     for dirpath, dirs, files in os.walk(src):
-        dirs.sort()
+        dirs[:] = sorted(d for d in dirs if not _ignored(ignore, root, os.path.join(dirpath, d)))
+        files = [f for f in files if not _ignored(ignore, root, os.path.join(dirpath, f))]
         rel = os.path.relpath(dirpath, src)
         for name in dirs + sorted(files):
             target = posixpath.normpath(posixpath.join(dest, rel, name))
@@ -83,8 +92,10 @@ def _walk(src: str, dest: str, uid: int, gid: int, mode: int | None) -> list[Cop
     return items
 
 
-def checksum(items: list[CopyItem]) -> str:
-    """The content key: names, modes, owners and bytes of everything copied."""
+def checksum(items: list[CopyItem], digests: dict | None = None) -> str:
+    """The content key: names, modes, owners and bytes of everything copied.
+    `digests` remembers file digests by inode, size and times, so a file not
+    touched since the last build is not read again."""
     h = hashlib.sha256()
     for it in items:
         h.update(f"{it.dest}\0{it.uid}:{it.gid}:{it.mode}\0{it.extract}\0".encode())
@@ -96,10 +107,24 @@ def checksum(items: list[CopyItem]) -> str:
         if stat.S_ISLNK(st.st_mode):
             h.update(os.readlink(it.src).encode())
         elif stat.S_ISREG(st.st_mode):
-            with open(it.src, "rb") as f:
-                for chunk in iter(lambda: f.read(1 << 20), b""):
-                    h.update(chunk)
+            h.update(file_digest(it.src, st, digests))
     return h.hexdigest()
+
+
+def file_digest(path: str, st: os.stat_result, digests: dict | None) -> bytes:
+    key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    if digests is not None and key in digests:
+        return digests[key]
+    d = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            d.update(chunk)
+    out = d.digest()
+    if digests is not None:
+        if len(digests) > 200_000:
+            digests.clear()
+        digests[key] = out
+    return out
 
 
 def _is_archive(path: str) -> bool:
@@ -179,7 +204,8 @@ async def _copy_from(b, st, cmd, what: str, root: str, uid: int, gid: int, mode,
     import tempfile
     urls = [s for s in cmd.sources if is_add and s.startswith(("http://", "https://"))]
     local = [s for s in cmd.sources if s not in urls]
-    srcs = _sources(root, local, what)
+    ignore = b.ignore if root == b.context else None
+    srcs = _sources(root, local, what, ignore)
     tmp = tempfile.mkdtemp(prefix="barge-add-") if urls else ""
     try:
         for u in urls:
@@ -191,7 +217,7 @@ async def _copy_from(b, st, cmd, what: str, root: str, uid: int, gid: int, mode,
         items: list[CopyItem] = []
         for pat, path in srcs:
             if os.path.isdir(path) and not os.path.islink(path):
-                items += _walk(path, dest, uid, gid, mode)
+                items += _walk(path, dest, uid, gid, mode, root, ignore)
             elif is_add and pat not in urls and _is_archive(path):
                 items.append(CopyItem(src=path, dest=dest, uid=uid, gid=gid, mode=mode, extract=True))
             else:
@@ -207,7 +233,8 @@ async def _copy_from(b, st, cmd, what: str, root: str, uid: int, gid: int, mode,
 
 async def _commit_items(b, st, cmd, what: str, items: list[CopyItem]) -> None:
     import asyncio
-    digest = await asyncio.get_running_loop().run_in_executor(None, checksum, items)
+    digests = getattr(b.backend, "digests", None)
+    digest = await asyncio.get_running_loop().run_in_executor(None, checksum, items, digests)
     kind = "multi" if len(cmd.sources) > 1 or len(cmd.heredocs) > 1 else (
         "dir" if items and items[0].src and os.path.isdir(items[0].src) else "file")
     dest = items[0].dest if items else cmd.dest

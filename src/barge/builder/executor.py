@@ -67,6 +67,15 @@ class State:
         return out
 
 
+def _dockerignore(context: str):
+    """The context's .dockerignore, applied to COPY/ADD (Docker drops excluded
+    files, the Dockerfile and .dockerignore themselves included)."""
+    from barge.util import dockerignore
+    from barge.util.fspath import read_text
+    text = read_text(f"{context}/.dockerignore")
+    return dockerignore.parse(text) if text.strip() else None
+
+
 def short(image_id: str) -> str:
     return image_id.split(":", 1)[-1][:12]
 
@@ -78,6 +87,7 @@ class Builder:
         self.opts = opts
         self.out = out
         self.used_args: set[str] = set()
+        self.ignore = _dockerignore(context)
         self.stage_images: dict[str, str] = {}     # stage name or index -> image id
 
     async def build(self, dockerfile: str) -> str:

@@ -43,7 +43,11 @@ def routes(d: Daemon):
         if req.param("remote"):
             raise InvalidParameter("building from a remote context is not supported; send the context as a tar")
         opts = options(req)
-        stream = service.build(d.ctx, req.body, opts, req.param("dockerfile") or "Dockerfile", req.bool("q"))
+        local = req.param("bargecontext") or ""
+        if local:
+            local = service.check_local(local)     # a 400 before streaming: the CLI then uploads
+        stream = service.build(d.ctx, req.body, opts, req.param("dockerfile") or "Dockerfile", req.bool("q"),
+                               local)
         return StreamResponse(stream)
 
     async def prune(req: Request):

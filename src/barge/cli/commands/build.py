@@ -188,6 +188,15 @@ def build(ctx: Context, argv: list[str]) -> int:
             return 1
     if o["iidfile"] and not _remove_stale(ctx, o["iidfile"]):
         return 1
+    local = _local_context(ctx, p.args[0], o["file"])
+    if local is not None:
+        ping = ping or _ping(ctx)
+        if ping is None:
+            return 1
+        if ping.headers.get("server", "").startswith("barge/"):
+            rc = _send(ctx, o, None, local)
+            if rc is not None:
+                return rc
     from barge.cli import buildcontext
     from barge.errdefs import InvalidParameter
     try:
@@ -200,16 +209,39 @@ def build(ctx: Context, argv: list[str]) -> int:
     return _send(ctx, o, context)
 
 
-def _send(ctx: Context, o: dict, context) -> int:
+def _local_context(ctx: Context, context: str, dockerfile: str) -> tuple[str, str] | None:
+    """(context dir, dockerfile) when barged on this host can read the context in
+    place: a directory, a unix socket, no Dockerfile on stdin. BARGE_BUILD_UPLOAD=1
+    always uploads, as docker does."""
+    if os.environ.get("BARGE_BUILD_UPLOAD") == "1" or dockerfile == "-" or context == "-":
+        return None
+    if not ctx.client.host.startswith("unix://") or not os.path.isdir(context):
+        return None
+    root = os.path.realpath(context)
+    if not dockerfile:
+        return root, "Dockerfile"
+    path = os.path.abspath(dockerfile)
+    inside = path.startswith(root + os.sep)
+    return root, os.path.relpath(path, root) if inside else path
+
+
+def _send(ctx: Context, o: dict, context, local: tuple[str, str] | None = None) -> int | None:
     """POST /build with the context streamed, then show the answer as docker
-    does; -q keeps everything back and prints it only if the build fails."""
+    does; -q keeps everything back and prints it only if the build fails.
+    With `local`, the daemon reads the context in place (None: it can't, upload)."""
     quiet = o["quiet"]
     progress_out = _Buffer() if quiet else _Stdout()
-    body = _sending(context.chunks, progress_out, not quiet and sys.stdout.isatty())
     headers = {"Content-Type": "application/x-tar", "X-Registry-Config": "e30="}
+    if local is not None:
+        body, params = b"", dict(build_params(o, local[1]), bargecontext=local[0])
+    else:
+        body = _sending(context.chunks, progress_out, not quiet and sys.stdout.isatty())
+        params = build_params(o, context.dockerfile)
     try:
-        resp = ctx.client.post("/build", build_params(o, context.dockerfile), body=body, headers=headers)
+        resp = ctx.client.post("/build", params, body=body, headers=headers)
     except Exception as e:
+        if local is not None and "local build context" in str(e):
+            return None
         if quiet:
             sys.stderr.write(progress_out.text())
         return ctx.daemon_error(e)

@@ -39,6 +39,7 @@ class DaemonBackend:
     def __init__(self, ctx: Ctx, build_id: str) -> None:
         self.ctx = ctx
         self.build_id = build_id
+        self.digests = ctx.build_digests
 
     async def _run(self, fn, *args):
         return await asyncio.get_running_loop().run_in_executor(self.ctx.pool, fn, *args)

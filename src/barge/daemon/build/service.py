@@ -60,6 +60,23 @@ def _dockerfile(root: str, name: str) -> str:
         return f.read()
 
 
+def _dockerfile_at(root: str, name: str) -> str:
+    """A local build's Dockerfile: in the context, or anywhere when absolute."""
+    if os.path.isabs(name):
+        try:
+            with open(name, encoding="utf-8", errors="replace") as f:
+                return f.read()
+        except OSError:
+            raise InvalidParameter(f"Cannot locate specified Dockerfile: {name}") from None
+    return _dockerfile(root, name)
+
+
+def check_local(path: str) -> str:
+    if not os.path.isabs(path) or not os.path.isdir(path):
+        raise InvalidParameter(f"local build context {path} is not a directory on the daemon's host")
+    return os.path.realpath(path)
+
+
 async def _spool(body, path: str) -> None:
     loop = asyncio.get_running_loop()
     with open(path, "wb") as f:
@@ -71,8 +88,10 @@ def _msg(obj: dict) -> bytes:
     return json.dumps(obj).encode() + b"\r\n"
 
 
-async def build(ctx: Ctx, body, opts: BuildOptions, dockerfile: str, quiet: bool) -> AsyncIterator[bytes]:
-    """The response stream of one build."""
+async def build(ctx: Ctx, body, opts: BuildOptions, dockerfile: str, quiet: bool,
+                local: str = "") -> AsyncIterator[bytes]:
+    """The response stream of one build. `local`: a context directory on this
+    host, read in place (barge's CLI on the same machine: nothing sent or unpacked)."""
     work = tempfile.mkdtemp(prefix="build-", dir=_tmp(ctx))
     queue: asyncio.Queue = asyncio.Queue()
     build_id = ids.new_id()
@@ -87,13 +106,17 @@ async def build(ctx: Ctx, body, opts: BuildOptions, dockerfile: str, quiet: bool
 
     async def run() -> None:
         try:
-            archive = os.path.join(work, "context.tar")
-            await _spool(body, archive)
-            root = os.path.join(work, "context")
-            os.mkdir(root)
-            await asyncio.get_running_loop().run_in_executor(ctx.pool, _unpack, archive, root)
-            os.unlink(archive)
-            text = _dockerfile(root, dockerfile)
+            if local:
+                root = local
+                text = _dockerfile_at(root, dockerfile)
+            else:
+                archive = os.path.join(work, "context.tar")
+                await _spool(body, archive)
+                root = os.path.join(work, "context")
+                os.mkdir(root)
+                await asyncio.get_running_loop().run_in_executor(ctx.pool, _unpack, archive, root)
+                os.unlink(archive)
+                text = _dockerfile(root, dockerfile)
             image = await Builder(DaemonBackend(ctx, build_id), root, opts, out).build(text)
             await queue.put(_msg({"aux": {"ID": image}}))
             if quiet:                   # the only output of `build -q`, as dockerd writes it

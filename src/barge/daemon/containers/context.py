@@ -28,6 +28,7 @@ class Ctx:
     health: object = None        # the HealthMonitor (health.py), set by daemon/app.py
     volumes: object = None       # the VolumeService (daemon/volumes), set by daemon/app.py
     networks: object = None      # the NetworkService (daemon/networks), set by daemon/app.py
+    build_digests: dict = field(default_factory=dict)   # file digests by stat, across builds
 
     def event(self, c, action: str, extra: dict | None = None) -> None:
         attrs = {"image": c.config.get("Image", ""), "name": c.name}
