@@ -456,3 +456,19 @@ def test_sending_refreshes_on_a_terminal():
         "Sending build context to Docker daemon  2.204MB\r",
         "Sending build context to Docker daemon  2.458MB\r\r\n",
     ]
+
+
+def test_local_context_only_for_a_directory_over_a_unix_socket(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+    from barge.cli.commands.build import _local_context
+    (tmp_path / "sub").mkdir()
+    unix = SimpleNamespace(client=SimpleNamespace(host="unix:///run/barge/barge.sock"))
+    tcp = SimpleNamespace(client=SimpleNamespace(host="tcp://127.0.0.1:2375"))
+    root = os.path.realpath(tmp_path)
+    assert _local_context(unix, str(tmp_path), "") == (root, "Dockerfile")
+    assert _local_context(unix, str(tmp_path), str(tmp_path / "sub" / "Df")) == (root, "sub/Df")
+    assert _local_context(unix, str(tmp_path / "sub"), str(tmp_path / "Df")) == (root + "/sub", root + "/Df")
+    assert _local_context(tcp, str(tmp_path), "") is None
+    assert _local_context(unix, "-", "") is None and _local_context(unix, str(tmp_path), "-") is None
+    monkeypatch.setenv("BARGE_BUILD_UPLOAD", "1")
+    assert _local_context(unix, str(tmp_path), "") is None

@@ -215,7 +215,7 @@ def _local_context(ctx: Context, context: str, dockerfile: str) -> tuple[str, st
     always uploads, as docker does."""
     if os.environ.get("BARGE_BUILD_UPLOAD") == "1" or dockerfile == "-" or context == "-":
         return None
-    if not ctx.client.host.startswith("unix://") or not os.path.isdir(context):
+    if not getattr(ctx.client, "host", "").startswith("unix://") or not os.path.isdir(context):
         return None
     root = os.path.realpath(context)
     if not dockerfile:
