@@ -287,3 +287,14 @@ def test_cache_survives_restart_and_sigkill_mid_build_leaves_nothing(fresh_daemo
     assert d.cli("image", "inspect", "half:1").returncode == 1
     with open("/proc/self/mountinfo") as f:
         assert not [ln for ln in f if os.path.join(d.exec_root, "build") in ln]
+
+
+def test_context_symlink_pointing_outside_stays_inside(daemon, tmp_path, tag):
+    t = tag()
+    ctx = write(tmp_path / "ctx", {"Dockerfile": "FROM busybox\nCOPY escape/passwd /leak\n"})
+    os.symlink("/etc", os.path.join(ctx, "escape"))
+    r = build(daemon, ctx, "-t", t, check=False)
+    assert r.returncode == 1 and b"escape/passwd" in r.stderr        # scoped to the context: not found
+    write(tmp_path / "ctx", {"Dockerfile": "FROM busybox\nCOPY escape /link\n"})
+    r = build(daemon, ctx, "-t", t, check=False)        # as Docker: followed within the context, so absent
+    assert r.returncode == 1 and b"stat escape: file does not exist" in r.stderr
