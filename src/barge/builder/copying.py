@@ -12,9 +12,8 @@ import urllib.error
 import urllib.request
 
 from barge.builder.backend import CopyItem
-from barge.errdefs import InvalidParameter
 from barge.spec import users
-from barge.util.fspath import secure_join
+from barge.util.fspath import read_in_root, secure_join
 
 
 def _failed(message: str):
@@ -156,21 +155,13 @@ async def _owner(b, st, chown: str) -> tuple[int, int]:
     if not st.image:
         raise _failed(f"unable to convert uid/gid chown string to host mapping: no such user: {user}")
     async with b.backend.rootfs(st.image) as root:
-        passwd = _read(root, "etc/passwd")
-        group_text = _read(root, "etc/group")
+        passwd = read_in_root(root, "etc/passwd")
+        group_text = read_in_root(root, "etc/group")
     try:
         u = users.resolve(chown if group else user, passwd, group_text, [])
     except Exception as e:
         raise _failed(f"unable to convert uid/gid chown string to host mapping: {e}") from None
     return u.uid, u.gid
-
-
-def _read(root: str, rel: str) -> str:
-    try:
-        with open(secure_join(root, rel)) as f:
-            return f.read()
-    except (OSError, InvalidParameter):
-        return ""
 
 
 async def copy_step(b, st, cmd, is_add: bool) -> None:

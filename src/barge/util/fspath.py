@@ -48,3 +48,14 @@ def read_text(path: str) -> str:
             return f.read()
     except OSError:
         return ""
+
+
+def read_in_root(root: str, rel: str) -> str:
+    """A file of a container's or image's tree, its symlinks kept inside the
+    tree; "" when it cannot be read."""
+    from barge.errdefs import InvalidParameter
+    try:
+        with open(secure_join(root, rel)) as f:
+            return f.read()
+    except (OSError, InvalidParameter):
+        return ""

@@ -1,8 +1,6 @@
 """`POST /build`: the classic builder's endpoint."""
 from __future__ import annotations
 
-import json
-
 from barge.api.http import Request, StreamResponse
 from barge.builder.executor import BuildOptions
 from barge.daemon.app import Daemon
@@ -11,22 +9,12 @@ from barge.errdefs import InvalidParameter
 from barge.spec import reference
 
 
-def _json_param(req: Request, name: str, default):
-    raw = req.param(name)
-    if not raw:
-        return default
-    try:
-        return json.loads(raw)
-    except ValueError:
-        raise InvalidParameter(f"invalid {name} JSON: {raw}") from None
-
-
 def options(req: Request) -> BuildOptions:
     tags = [t for t in req.params("t") if t]
     for t in tags:
         reference.normalize(t)             # a bad tag is a 400 before any work
-    args = _json_param(req, "buildargs", {})
-    labels = _json_param(req, "labels", {})
+    args = req.json_param("buildargs", {})
+    labels = req.json_param("labels", {})
     if not isinstance(args, dict) or not isinstance(labels, dict):
         raise InvalidParameter("buildargs and labels must be JSON objects")
     hosts = req.param("extrahosts") or ""
@@ -35,7 +23,7 @@ def options(req: Request) -> BuildOptions:
         no_cache=req.bool("nocache"), rm=req.bool("rm", True), force_rm=req.bool("forcerm"),
         pull=req.bool("pull"), network=req.param("networkmode") or "",
         extra_hosts=[h for h in hosts.replace(",", " ").split() if h],
-        cache_from=_json_param(req, "cachefrom", []) or [])
+        cache_from=req.json_param("cachefrom", []) or [])
 
 
 def routes(d: Daemon):

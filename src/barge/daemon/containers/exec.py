@@ -15,7 +15,7 @@ from barge.daemon.container import Container
 from barge.daemon.containers.context import Ctx
 from barge.errdefs import Conflict, NotFound
 from barge.daemon.containers.attach import connect_seqpacket
-from barge.daemon.containers.start import _read_in_root
+from barge.util.fspath import read_in_root
 from barge.oci.conmon import write_ctl
 from barge.oci.conmon_exec import ConmonExec, ConmonExecOptions
 from barge.oci.exec_process import ExecConfig, build_exec_process
@@ -220,8 +220,8 @@ class ExecService:
 
     def _write_spec(self, c: Container, s: ExecSession, bundle: str) -> dict:
         spec = c.spec
-        user = users.resolve(s.cfg.effective_user(spec), _read_in_root(c.rootfs, "etc/passwd"),
-                             _read_in_root(c.rootfs, "etc/group"))
+        user = users.resolve(s.cfg.effective_user(spec), read_in_root(c.rootfs, "etc/passwd"),
+                             read_in_root(c.rootfs, "etc/group"))
         process = build_exec_process(spec, s.cfg, user, self.ctx.host, self.ctx.facts.capabilities)
         os.makedirs(bundle, mode=0o700, exist_ok=True)
         write_bytes(os.path.join(bundle, "process.json"), json.dumps(process).encode(), 0o600)

@@ -17,7 +17,7 @@ from barge.spec.container import BundlePaths, ContainerSpec
 from barge.spec.units import parse_size
 from barge.sys import mount as sysmount
 from barge.util.atomic import write_bytes
-from barge.util.fspath import read_text, secure_join
+from barge.util.fspath import read_in_root, read_text, secure_join
 
 DEFAULT_LOG_MAX_SIZE = 20 * 1000 * 1000
 DEFAULT_LOG_MAX_FILE = 5
@@ -124,8 +124,8 @@ def prepare_rootfs(ctx: Ctx, c: Container, spec: ContainerSpec) -> None:
     """Mount the overlay, write /etc files and config.json (in the thread pool)."""
     if not sysmount.is_mounted(c.rootfs):
         sysmount.mount_overlay(c.lower_dirs, c.path("upper"), c.path("work"), c.rootfs)
-    user = users.resolve(spec.user, _read_in_root(c.rootfs, "etc/passwd"),
-                         _read_in_root(c.rootfs, "etc/group"), spec.resources.group_add)
+    user = users.resolve(spec.user, read_in_root(c.rootfs, "etc/passwd"),
+                         read_in_root(c.rootfs, "etc/group"), spec.resources.group_add)
     if spec.working_dir:
         wd = secure_join(c.rootfs, spec.working_dir)
         if not os.path.isdir(wd):
@@ -169,14 +169,6 @@ def device_nodes(devices: list[dict]) -> list[dict]:
                     "fileMode": stat.S_IMODE(st.st_mode),
                     "permissions": d.get("CgroupPermissions") or "rwm"})
     return out
-
-
-def _read_in_root(root: str, rel: str) -> str:
-    try:
-        with open(secure_join(root, rel)) as f:
-            return f.read()
-    except (OSError, InvalidParameter):
-        return ""
 
 
 def write_etc_files(ctx: Ctx, c: Container, spec: ContainerSpec) -> None:
