@@ -60,6 +60,30 @@ def _dockerfile(root: str, name: str) -> str:
         return f.read()
 
 
+SHM = "/dev/shm"
+
+
+def _shm_prefix(ctx: Ctx) -> str:
+    """Per daemon, so one daemon's start never takes another's contexts away."""
+    import hashlib
+    return "barge-context-" + hashlib.sha256(ctx.cfg.data_root.encode()).hexdigest()[:8] + "-"
+
+
+def _context_dir(ctx: Ctx, work: str, size: int) -> str:
+    """Where an uploaded context is unpacked: memory (tmpfs) when it fits easily,
+    as writing thousands of small files to disk costs seconds; else beside the tar."""
+    try:
+        st = os.statvfs(SHM)
+        free = st.f_bavail * st.f_frsize
+    except OSError:
+        free = 0
+    if size * 2 < min(free // 4, 2 << 30):
+        return tempfile.mkdtemp(prefix=_shm_prefix(ctx), dir=SHM)
+    root = os.path.join(work, "context")
+    os.mkdir(root)
+    return root
+
+
 def _dockerfile_at(root: str, name: str) -> str:
     """A local build's Dockerfile: in the context, or anywhere when absolute."""
     if os.path.isabs(name):
@@ -112,8 +136,8 @@ async def build(ctx: Ctx, body, opts: BuildOptions, dockerfile: str, quiet: bool
             else:
                 archive = os.path.join(work, "context.tar")
                 await _spool(body, archive)
-                root = os.path.join(work, "context")
-                os.mkdir(root)
+                root = _context_dir(ctx, work, os.path.getsize(archive))
+                cleanup_dirs.append(root)
                 await asyncio.get_running_loop().run_in_executor(ctx.pool, _unpack, archive, root)
                 os.unlink(archive)
                 text = _dockerfile(root, dockerfile)
@@ -130,6 +154,7 @@ async def build(ctx: Ctx, body, opts: BuildOptions, dockerfile: str, quiet: bool
         finally:
             await queue.put(DONE)
 
+    cleanup_dirs: list[str] = []
     task = asyncio.get_running_loop().create_task(run())
     try:
         while (item := await queue.get()) is not DONE:
@@ -139,7 +164,8 @@ async def build(ctx: Ctx, body, opts: BuildOptions, dockerfile: str, quiet: bool
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
         await cleanup(ctx, build_id)
-        shutil.rmtree(work, ignore_errors=True)
+        for d in cleanup_dirs + [work]:
+            shutil.rmtree(d, ignore_errors=True)
 
 
 async def _flush(queue: asyncio.Queue, held: list[str]) -> None:
@@ -155,6 +181,10 @@ def unmount_leftovers(ctx: Ctx) -> None:
     for name in os.listdir(where) if os.path.isdir(where) else []:
         sysmount.unmount(os.path.join(where, name))
         shutil.rmtree(os.path.join(where, name), ignore_errors=True)
+    prefix = _shm_prefix(ctx)             # contexts a killed daemon had unpacked in memory
+    for name in os.listdir(SHM) if os.path.isdir(SHM) else []:
+        if name.startswith(prefix):
+            shutil.rmtree(os.path.join(SHM, name), ignore_errors=True)
 
 
 def _tmp(ctx: Ctx) -> str:
