@@ -4,7 +4,8 @@ set -euo pipefail
 B=${1:-barge}
 step() { printf '\n\033[1m$ barge %s\033[0m\n' "$*"; "$B" "$@"; }
 work=$(mktemp -d)
-trap 'rm -rf "$work"; "$B" rm -f demo-sleepy demo-sleepy2 demo-export demo-db >/dev/null 2>&1 || true
+trap 'rm -rf "$work"; "$B" rm -f demo-sleepy demo-sleepy2 demo-export demo-db demo-web >/dev/null 2>&1 || true
+      "$B" network rm demo-net >/dev/null 2>&1 || true
       "$B" volume rm -f demo-data >/dev/null 2>&1 || true' EXIT
 
 step run --rm busybox echo hello
@@ -38,6 +39,18 @@ step rm -f demo-db
 step run --rm -v demo-data:/data busybox cat /data/f
 step volume ls
 step volume rm demo-data
+mkdir -p "$work/app"
+printf 'hello from a build\n' > "$work/app/msg.txt"
+printf 'FROM busybox\nCOPY msg.txt /msg.txt\nRUN wc -c /msg.txt\nCMD ["cat", "/msg.txt"]\n' > "$work/app/Dockerfile"
+step build -t demo/app:1 "$work/app"
+step build -t demo/app:1 "$work/app"
+step run --rm demo/app:1
+step network create demo-net
+step run -d --name demo-web --network demo-net busybox sh -c 'echo served > /index.html; exec httpd -f -p 80 -h /'
+step run --rm --network demo-net busybox wget -qO- http://demo-web/
+step rm -f demo-web
+step network rm demo-net
+step rmi demo/app:1
 set +e
 step run --rm busybox sh -c 'exit 3'; echo "exit code: $?"
 step run --rm busybox nosuchcommand; echo "exit code: $?"

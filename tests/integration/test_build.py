@@ -298,3 +298,20 @@ def test_context_symlink_pointing_outside_stays_inside(daemon, tmp_path, tag):
     write(tmp_path / "ctx", {"Dockerfile": "FROM busybox\nCOPY escape /link\n"})
     r = build(daemon, ctx, "-t", t, check=False)        # as Docker: followed within the context, so absent
     assert r.returncode == 1 and b"stat escape: file does not exist" in r.stderr
+
+
+def test_rmi_takes_the_build_steps_images_along(daemon, tmp_path):
+    before = set(daemon.out("images", "-aq", "--no-trunc").split())
+    ctx = write(tmp_path, {"Dockerfile": "FROM busybox\nENV A=1\nRUN echo x > /x\nCMD [\"true\"]\n"})
+    t = f"{name('chain')}:1"
+    build(daemon, ctx, "-t", t)
+    after = set(daemon.out("images", "-aq", "--no-trunc").split())
+    assert len(after - before) == 3
+    assert len(set(daemon.out("images", "-q", "--no-trunc").split()) - before) == 1   # steps hidden without -a
+    middle = sorted(after - before)[0]
+    r = daemon.cli("rmi", middle) if middle != daemon.out("image", "inspect", "-f", "{{.Id}}", t).strip() else None
+    if r is not None:
+        assert r.returncode == 1 and b"image has dependent child images" in r.stderr
+    out = daemon.out("rmi", t)
+    assert out.count("Deleted: sha256:") >= 3
+    assert set(daemon.out("images", "-aq", "--no-trunc").split()) == before

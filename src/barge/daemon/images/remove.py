@@ -40,7 +40,27 @@ async def remove(ctx: Ctx, ref: str, force: bool = False, prune: bool = True) ->
     if not by_name and len(img.repo_tags) > 1 and not force:
         raise Conflict(f"conflict: unable to delete {ids.short(img.id)} (must be forced) - image is "
                        "referenced in multiple repositories")
-    return await _delete(ctx, img)
+    if not by_name and ctx.store.images.children(img.id):
+        raise Conflict(f"conflict: unable to delete {ids.short(img.id)} (cannot be forced) - image has "
+                       "dependent child images")
+    out = await _delete(ctx, img)
+    return out + (await _delete_parents(ctx, img.parent) if prune else [])
+
+
+async def _delete_parents(ctx: Ctx, parent: str) -> list[dict]:
+    """A deleted image's untagged, unused parents with no other child go too
+    (a build's intermediate images), as Docker's rmi does unless --no-prune."""
+    out: list[dict] = []
+    while parent:
+        try:
+            img = ctx.store.images.get_by_id(parent)
+        except Exception:
+            break
+        if img.repo_tags or _users(ctx, img.id) or ctx.store.images.children(img.id):
+            break
+        out += await _delete(ctx, img)
+        parent = img.parent
+    return out
 
 
 def container_layers(ctx: Ctx) -> set[str]:
