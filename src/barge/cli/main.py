@@ -19,7 +19,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "stats": ("stats", "stats"),
     "images": ("image", "images"), "tag": ("image", "tag"), "rmi": ("image", "rmi"),
     "history": ("image", "history"), "save": ("image", "save"), "load": ("image", "load"),
-    "import": ("image", "import_"), "pull": ("image", "pull"), "build": ("build", "build"),
+    "import": ("image", "import_"), "pull": ("registry", "pull"), "build": ("build", "build"),
+    "push": ("registry", "push"), "login": ("registry", "login"), "logout": ("registry", "logout"),
+    "search": ("registry", "search"),
     "version": ("system", "version"), "info": ("system", "info"), "events": ("system", "events"),
 }
 GROUPS: dict[str, dict[str, str]] = {
@@ -31,7 +33,7 @@ GROUPS: dict[str, dict[str, str]] = {
                   "cp": "cp", "diff": "diff", "commit": "commit"},
     "image": {"ls": "images", "list": "images", "tag": "tag", "rm": "rmi", "remove": "rmi",
               "history": "history", "save": "save", "load": "load", "import": "import",
-              "inspect": "image inspect", "prune": "image prune", "pull": "pull", "build": "build"},
+              "inspect": "image inspect", "prune": "image prune", "pull": "pull", "push": "push", "build": "build"},
     "builder": {"build": "build"},
     "system": {"info": "info", "events": "events", "df": "system df"},
     "volume": {"create": "volume create", "ls": "volume ls", "list": "volume ls", "inspect": "volume inspect",
@@ -71,6 +73,7 @@ Management Commands:
   container   Manage containers
   image       Manage images
   network     Manage networks
+  registry    Run an image registry (serve, garbage-collect)
   system      Manage barge
   volume      Manage volumes
 
@@ -78,6 +81,7 @@ Commands:
   create attach exec start stop restart kill rm rename wait export inspect
   pause unpause top stats update port cp diff commit
   tag rmi history save load import events
+  pull push login logout search
 
 Global Options:
   -H, --host string   Daemon socket to connect to
@@ -150,6 +154,9 @@ def main(argv: list[str] | None = None) -> int:
     if not rest or opts.get("help"):
         print(USAGE.strip("\n"))
         return 0
+    if rest[0] == "registry":  # the registry server: no daemon, no client
+        from barge.distribution.registry.main import main as registry_main
+        return registry_main(rest[1:])
     found = _resolve(rest)
     if found is None:
         if rest[0] in GROUPS:

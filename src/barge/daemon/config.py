@@ -27,6 +27,7 @@ class DaemonConfig:
     icc: bool = True
     iptables: bool = True
     mtu: int = 1500
+    insecure_registries: list[str] = field(default_factory=list)   # plain HTTP allowed (and loopback)
 
     @property
     def runc_root(self) -> str:
@@ -44,10 +45,11 @@ class DaemonConfig:
 _KEYS = {"data-root": "data_root", "exec-root": "exec_root", "hosts": "hosts", "pidfile": "pidfile",
          "log-driver": "log_driver", "log-opts": "log_opts", "debug": "debug",
          "seccomp-profile": "seccomp_profile", "labels": "labels", "bridge": "bridge", "bip": "bip",
-         "default-address-pools": "default_address_pools", "icc": "icc", "iptables": "iptables", "mtu": "mtu"}
+         "default-address-pools": "default_address_pools", "icc": "icc", "iptables": "iptables", "mtu": "mtu",
+         "insecure-registries": "insecure_registries"}
 # Docker keys barge accepts and ignores (they belong to later features)
 _IGNORED = {"ip-forward", "registry-mirrors",
-            "insecure-registries", "storage-driver", "features", "experimental", "dns",
+            "storage-driver", "features", "experimental", "dns",
             "dns-search", "dns-opts", "live-restore", "max-concurrent-downloads", "userland-proxy",
             "default-ulimits", "log-level", "default-runtime", "runtimes"}
 

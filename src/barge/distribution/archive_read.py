@@ -26,10 +26,10 @@ from barge.errdefs import BargeError, InvalidParameter, System
 from barge.spec import reference
 from barge.util.compression import decompressed
 
-MEDIA_OCI_INDEX = "application/vnd.oci.image.index.v1+json"
-MEDIA_DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
-MEDIA_OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-MEDIA_DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+from barge.spec.mediatypes import DOCKER_LIST as MEDIA_DOCKER_LIST
+from barge.spec.mediatypes import DOCKER_MANIFEST as MEDIA_DOCKER_MANIFEST
+from barge.spec.mediatypes import OCI_INDEX as MEDIA_OCI_INDEX
+from barge.spec.mediatypes import OCI_MANIFEST as MEDIA_OCI_MANIFEST
 ANNOTATION_IMAGE_NAME = "io.containerd.image.name"
 ANNOTATION_REF_NAME = "org.opencontainers.image.ref.name"
 

@@ -129,6 +129,11 @@ class ImageStore:
             db.execute("INSERT OR REPLACE INTO tags VALUES (?,?,?)", (name, image_id, seq))
         return name
 
+    def add_digest(self, image_id: str, ref: str) -> None:
+        """Record a repo digest (`localhost:5000/x@sha256:...`) of a pulled or pushed image."""
+        with self.meta.tx() as db:
+            db.execute("INSERT OR REPLACE INTO digests VALUES (?,?)", (ref, image_id))
+
     def untag(self, ref: str) -> str | None:
         """Remove a tag; return the image id it pointed at, or None."""
         name = reference.normalize(ref)

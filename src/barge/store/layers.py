@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from barge.errdefs import InvalidParameter, NotFound
+from barge.store.blobinfo import BlobInfo
 from barge.store.content import ContentStore
 from barge.store.metadata import Metadata
 from barge.util.compression import TeeReader, decompressed
@@ -145,6 +146,8 @@ class LayerStore:
         shutil.rmtree(self._dir(chain), ignore_errors=True)
         if not self.meta.query("SELECT 1 FROM layers WHERE blob=?", (layer.blob,)):
             self.content.delete(layer.blob)
+        if not self.meta.query("SELECT 1 FROM layers WHERE diff_id=?", (layer.diff_id,)):
+            BlobInfo(self.meta, self.content).forget(layer.diff_id)
 
     def empty_dir(self) -> str:
         """A lower dir for images with no layers."""

@@ -14,6 +14,9 @@ CREATE TABLE IF NOT EXISTS images (
     parent TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS tags (ref TEXT PRIMARY KEY, image_id TEXT NOT NULL, seq INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS digests (ref TEXT PRIMARY KEY, image_id TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS layer_blobs (
+    digest TEXT NOT NULL, diff_id TEXT NOT NULL, size INTEGER NOT NULL, media_type TEXT NOT NULL,
+    source TEXT NOT NULL, PRIMARY KEY (digest, source));
 """
 
 

@@ -37,9 +37,8 @@ def routes(d: Daemon):
     async def create(req: Request):
         src = req.param("fromSrc")
         if src is None:
-            raise NotImplementedErr(
-                f"pulling {req.param('fromImage')} is not supported yet: barge has no registry client; "
-                "use `barge load` or `barge import`")
+            plan = d.images.pull_plan(req.param("fromImage") or "", req.param("tag"), req.param("platform"))
+            return StreamResponse(d.images.pull(plan, req.headers.get("x-registry-auth")))
         if src != "-":
             raise NotImplementedErr("importing from a URL is not supported; use `-` and send the tar")
         changes = req.params("changes")
@@ -55,6 +54,14 @@ def routes(d: Daemon):
                 msg = message_of(e)
                 yield _jsonl({"errorDetail": {"message": msg}, "error": msg})
         return StreamResponse(body())
+
+    async def push(req: Request, name: str):
+        return StreamResponse(d.images.push(name, req.param("tag"), req.headers.get("x-registry-auth")))
+
+    async def search(req: Request):
+        return json_response(await d.images.search(req.param("term") or "", req.int("limit"),
+                                                   filters.parse(req.param("filters")),
+                                                   req.headers.get("x-registry-auth")))
 
     async def load(req: Request):
         quiet = req.bool("quiet")
@@ -80,10 +87,12 @@ def routes(d: Daemon):
         ("POST", "/images/create", create),
         ("POST", "/images/load", load),
         ("GET", "/images/get", save_many),
+        ("GET", "/images/search", search),
         ("POST", "/images/prune", prune),
         ("GET", "/images/{name:.*}/json", inspect),
         ("GET", "/images/{name:.*}/history", history),
         ("GET", "/images/{name:.*}/get", save_one),
         ("POST", "/images/{name:.*}/tag", tag),
+        ("POST", "/images/{name:.*}/push", push),
         ("DELETE", "/images/{name:.*}", remove),
     ]

@@ -32,7 +32,7 @@ ALIASES = {
     "images": ("image ls", "image list", "images"), "tag": ("image tag", "tag"),
     "rmi": ("image rm", "image remove", "rmi"), "history": ("image history", "history"),
     "save": ("image save", "save"), "load": ("image load", "load"),
-    "import": ("image import", "import"), "pull": ("image pull", "pull"),
+    "import": ("image import", "import"), "pull": ("image pull", "pull"), "push": ("image push", "push"),
     "events": ("system events", "events"), "info": ("system info", "info"),
     "volume ls": ("volume ls", "volume list"), "volume rm": ("volume rm", "volume remove"),
     "network ls": ("network ls", "network list"), "network rm": ("network rm", "network remove"),

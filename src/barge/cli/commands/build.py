@@ -393,30 +393,5 @@ def display(messages, write) -> tuple[str, tuple[int, str] | None]:
 def _message_text(m: dict) -> str:
     """One message as JSONMessage.Display prints it off a terminal ("" for a
     progress bar, which only a terminal shows)."""
-    progress = m.get("progressDetail")
-    if isinstance(progress, dict) and ((progress.get("current") or 0) > 0 or (progress.get("total") or 0) > 0):
-        return ""
-    out = ""
-    if m.get("timeNano"):
-        out += _rfc3339_fixed(m["timeNano"]) + " "
-    elif m.get("time"):
-        out += _rfc3339_fixed(m["time"] * 1_000_000_000) + " "
-    if m.get("id"):
-        out += f"{m['id']}: "
-    if m.get("from"):
-        out += f"(from {m['from']}) "
-    status = m.get("status") or ""
-    if m.get("progress"):
-        return out + f"{status} {m['progress']}"
-    if m.get("stream"):
-        return out + m["stream"]
-    return out + status + "\n"
-
-
-def _rfc3339_fixed(ns: int) -> str:
-    """jsonmessage's RFC3339NanoFixed in local time."""
-    sec, frac = divmod(int(ns), 1_000_000_000)
-    t = time.localtime(sec)
-    off = t.tm_gmtoff or 0
-    zone = "Z" if off == 0 else f"{'+' if off > 0 else '-'}{abs(off) // 3600:02d}:{abs(off) % 3600 // 60:02d}"
-    return time.strftime("%Y-%m-%dT%H:%M:%S", t) + f".{frac:09d}" + zone
+    from barge.cli.jsonmessage import message_text
+    return message_text(m)

@@ -1,4 +1,4 @@
-"""Image commands: images, tag, rmi, history, save, load, import, pull, prune."""
+"""Image commands: images, tag, rmi, history, save, load, import, prune (pull and push: registry.py)."""
 from __future__ import annotations
 
 import os
@@ -210,19 +210,6 @@ def import_(ctx: Context, argv: list[str]) -> int:
     try:
         r = ctx.client.post("/images/create", params, body=_file_chunks(src),
                             headers={"Content-Type": "application/x-tar"})
-        return _print_progress(ctx, r)
-    except Exception as e:
-        return ctx.daemon_error(e)
-
-
-def pull(ctx: Context, argv: list[str]) -> int:
-    flags = [F("all-tags", "a", "bool", False, "Download all tagged images in the repository"),
-             F("quiet", "q", "bool", False, "Suppress verbose output"),
-             F("platform", None, "string", "", "Set platform if server is multi-platform capable")]
-    p = parse(ctx, "pull", "docker pull [OPTIONS] NAME[:TAG|@DIGEST]", "Download an image from a registry",
-              flags, argv, min_args=1, max_args=1)
-    try:
-        r = ctx.client.post("/images/create", {"fromImage": p.args[0]})
         return _print_progress(ctx, r)
     except Exception as e:
         return ctx.daemon_error(e)

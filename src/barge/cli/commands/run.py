@@ -157,8 +157,12 @@ def _create(ctx: Context, p, detach_default: bool) -> str:
     image, cmd = p.args[0], p.args[1:]
     from barge.errdefs import InvalidParameter
     from barge.spec import reference
+    pull = o.get("pull") or "missing"
+    if pull not in ("always", "missing", "never"):
+        raise _Fail(f"invalid pull option: '{pull}': must be one of \"always\", \"missing\" or \"never\"",
+                    client_side=True)
     try:
-        reference.parse(image)
+        ref = reference.parse(image).with_default_tag()
     except InvalidParameter as e:
         raise _Fail(str(e), client_side=True) from None
     try:
@@ -178,18 +182,22 @@ def _create(ctx: Context, p, detach_default: bool) -> str:
     if o.get("cidfile") and os.path.exists(o["cidfile"]):
         raise _Fail(f"container ID file found, make sure the other container isn't running or delete {o['cidfile']}")
     params = {"name": o.get("name") or None}
+    if pull == "always":
+        _pull(ctx, ref, o)
     try:
-        res = ctx.client.post("/containers/create", params, json_body=body).json()
+        try:
+            res = ctx.client.post("/containers/create", params, json_body=body).json()
+        except APIError as e:
+            if e.status != 404 or pull != "missing":    # docker pulls on any 404, as here
+                raise
+            if not o.get("quiet"):
+                ctx.err(f"Unable to find image '{ref.familiar()}' locally")
+            _pull(ctx, ref, o)
+            res = ctx.client.post("/containers/create", params, json_body=body).json()
     except APIError as e:
-        if e.status == 404 and "No such image" in e.message:
-            from barge.spec import reference
-            try:
-                shown = reference.normalize(image)
-            except Exception:
-                shown = image
-            ctx.err(f"Unable to find image '{shown}' locally")
-            raise _Fail("Error response from daemon: " + _pull_error(ctx, image)) from None
         raise _Fail("Error response from daemon: " + e.message) from None
+    except _Fail:
+        raise
     except Exception as e:
         raise _Fail(str(e)) from None
     cid = res["Id"]
@@ -199,16 +207,13 @@ def _create(ctx: Context, p, detach_default: bool) -> str:
     return cid
 
 
-def _pull_error(ctx: Context, image: str) -> str:
-    from barge.client.http import APIError
+def _pull(ctx: Context, ref, o: dict) -> None:
+    """docker's pullImage for create/run: the progress on stderr (none with -q)."""
+    from barge.cli.commands.registry import _error_text, pull_image
     try:
-        r = ctx.client.post("/images/create", {"fromImage": image})
-        for msg in r.iter_json():
-            if "error" in msg:
-                return msg["error"]
-        return f"No such image: {image}"
-    except APIError as e:
-        return e.message
+        pull_image(ctx, ref, sys.stderr, quiet=bool(o.get("quiet")), platform=o.get("platform") or "")
+    except Exception as e:
+        raise _Fail(_error_text(e)) from None
 
 
 class _Fail(Exception):

@@ -12,7 +12,7 @@ from barge.daemon.containers import health, mounts
 from barge.daemon.networks import endpoints
 from barge.daemon.containers.context import Ctx
 from barge.daemon.containers.start import device_nodes, log_limits
-from barge.errdefs import InvalidParameter
+from barge.errdefs import InvalidParameter, NotFound
 from barge.oci.spec import parse_security_opts, tweak_capabilities
 from barge.oci.defaults import MASKED_PATHS, READONLY_PATHS
 from barge.spec import apiconv, clock, ids, signals
@@ -48,7 +48,10 @@ async def create(ctx: Ctx, body: dict, name: str | None) -> Container:
     spec = apiconv.to_spec(config, host_config)
     validate(ctx, spec)
     mps = mounts.plan(ctx, config, host_config)
-    networks = endpoints.plan(ctx.networks, host_config, body.get("NetworkingConfig")) if ctx.networks else {}
+    try:
+        networks = endpoints.plan(ctx.networks, host_config, body.get("NetworkingConfig")) if ctx.networks else {}
+    except NotFound as e:              # a 404 from create means "no such image" to clients
+        raise InvalidParameter(str(e)) from None
     host_config["Links"] = _links(ctx, name, host_config.get("Links"))
     cdir = os.path.join(ctx.registry.root, cid)
     c = Container(id=cid, name=name, created=clock.rfc3339nano(), image_id=image.id,
@@ -118,7 +121,10 @@ def _links(ctx: Ctx, name: str, links) -> list[str] | None:
     out = []
     for link in links or []:
         target, _, alias = link.partition(":")
-        other = ctx.registry.get(target.lstrip("/"))
+        try:
+            other = ctx.registry.get(target.lstrip("/"))
+        except NotFound as e:
+            raise InvalidParameter(f"could not get container for {target}: {e}") from None
         out.append(f"/{other.name}:/{name}/{(alias or other.name).rsplit('/', 1)[-1]}")
     return out or None
 

@@ -24,7 +24,10 @@ def plan(ctx: Ctx, config: dict, host_config: dict) -> list[MountPoint]:
     inherited: list[MountPoint] = []
     for spec in host_config.get("VolumesFrom") or []:
         ref, mode = mspec.parse_volumes_from(spec)
-        other = ctx.registry.get(ref)
+        try:
+            other = ctx.registry.get(ref)
+        except NotFound as e:          # a 400 at create, as dockerd: a 404 would send clients pulling
+            raise InvalidParameter(str(e)) from None
         inherited += [mspec.inherit(MountPoint.from_dict(m), mode) for m in other.mount_points]
     out = mspec.merge_volumes_from(planned, inherited)
     for mp in out:

@@ -41,6 +41,30 @@ class ImageService:
     async def load(self, body) -> list[str]:
         return await load_mod.load(self.ctx, body)
 
+    def pull_plan(self, from_image: str, tag: str | None, platform: str | None):
+        from barge.daemon.images import pull as pull_mod
+        return pull_mod.plan(from_image, tag, platform)
+
+    def pull(self, plan, registry_auth: str | None):
+        from barge.daemon.images import pull as pull_mod
+        from barge.distribution.auth import decode_registry_auth
+        return pull_mod.pull(self.ctx, plan, decode_registry_auth(registry_auth))
+
+    def push(self, name: str, tag: str | None, registry_auth: str | None):
+        from barge.daemon.images import push as push_mod
+        from barge.distribution.auth import decode_registry_auth
+        ref = push_mod.plan(name, tag)          # a bad name is a 400, before the stream
+        return push_mod.push(self.ctx, ref, decode_registry_auth(registry_auth))
+
+    async def login(self, body: dict) -> dict:
+        from barge.daemon.images import auth as auth_mod
+        return await auth_mod.login(self.ctx, body)
+
+    async def search(self, term: str, limit: int | None, filters: dict, registry_auth: str | None) -> list[dict]:
+        from barge.daemon.images import search as search_mod
+        from barge.distribution.auth import decode_registry_auth
+        return await search_mod.search(self.ctx, term, limit, filters, decode_registry_auth(registry_auth))
+
     def save(self, names: list[str]):
         plan = save_mod.plan(self.ctx, names)
         for n in names:

@@ -2,7 +2,6 @@
 (netns, veth, address, published ports, DNS), unwired at exit."""
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import socket
@@ -80,8 +79,11 @@ def bridged(c: Container) -> bool:
     return mode not in SPECIAL and not mode.startswith("container:")
 
 
-def _veth_name(c: Container, net_id: str) -> str:
-    return "veth" + hashlib.sha256((c.id + net_id).encode()).hexdigest()[:7]
+def _veth_name() -> str:
+    """Fresh for every start: the previous start's pair may still be on its way
+    out (a namespace is torn down by the kernel after its last process)."""
+    import secrets
+    return "veth" + secrets.token_hex(4)[:7]
 
 
 def used_ips(svc, net_id: str, exclude: str = "") -> set[str]:
@@ -110,7 +112,7 @@ def assign_one(svc, c: Container, net: dict, ep: dict, ifname: str, first: bool)
     names = [c.name, c.id[:12]] + list(ep.get("Aliases") or []) if net["Name"] != "bridge" else None
     ep.update({"EndpointID": ids.new_id(), "Gateway": sc.gateway, "IPAddress": ip, "IPPrefixLen": plen,
                "MacAddress": mac, "DNSNames": names, "_ifname": ifname})
-    return netlink.VethPlan(host_name=_veth_name(c, net["Id"]), bridge=st.bridge_of(net), ifname=ifname,
+    return netlink.VethPlan(host_name=_veth_name(), bridge=st.bridge_of(net), ifname=ifname,
                             address=ip, prefixlen=plen, gateway=sc.gateway, mac=mac,
                             default_route=first and not net["Internal"],     # --internal: no way off
                             mtu=svc.ctx.cfg.mtu)
