@@ -159,3 +159,61 @@ def running_daemon():
         yield d
     finally:
         d.destroy()
+
+
+class BargeRegistry:
+    """`barge registry serve` on loopback; its address read from the
+    "listening" line. The access log goes to a file (a pipe nobody reads
+    would fill and stall the server)."""
+
+    def __init__(self, root: str, *extra: str, addr: str = "127.0.0.1:0") -> None:
+        self.root = root
+        self.extra = extra
+        self.addr = addr
+        self.log = root.rstrip("/") + ".log"
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self.addr.rsplit(":", 1)[1])
+
+    def start(self) -> "BargeRegistry":
+        os.makedirs(os.path.dirname(os.path.abspath(self.root)), exist_ok=True)
+        with open(self.log, "ab") as logf:
+            start = logf.tell()
+            self.proc = subprocess.Popen([BARGE, "registry", "serve", "--addr", self.addr, "--root", self.root,
+                                          *self.extra], stdout=subprocess.DEVNULL, stderr=logf,
+                                         stdin=subprocess.DEVNULL)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            with open(self.log, "rb") as f:
+                f.seek(start)
+                for line in f:
+                    if b'"listening"' in line:
+                        self.addr = json.loads(line)["addr"]
+                        return self
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("barge registry did not start: " + open(self.log).read()[-2000:])
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+
+@contextlib.contextmanager
+def barge_registry(root: str, *extra: str, addr: str = "127.0.0.1:0"):
+    """A started `barge registry serve`, stopped afterwards."""
+    reg = BargeRegistry(root, *extra, addr=addr).start()
+    try:
+        yield reg
+    finally:
+        reg.stop()

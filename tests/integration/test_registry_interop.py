@@ -2,15 +2,13 @@
 it and pulls from it (skipped when that engine is not running here)."""
 from __future__ import annotations
 
-import json
 import os
-import signal
 import subprocess
 import uuid
 
 import pytest
 
-from barge_testlib import BARGE
+from barge_testlib import BARGE, barge_registry
 
 REF = "/run/docker-ref.sock"
 DOCKER = "/usr/local/bin/docker"
@@ -18,18 +16,8 @@ DOCKER = "/usr/local/bin/docker"
 
 @pytest.fixture
 def registry(tmp_path):
-    p = subprocess.Popen([BARGE, "registry", "serve", "--addr", "127.0.0.1:0", "--root", str(tmp_path / "reg")],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        addr = json.loads(p.stderr.readline())["addr"]
-        yield addr
-    finally:
-        p.send_signal(signal.SIGTERM)
-        try:
-            p.wait(10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
+    with barge_registry(str(tmp_path / "reg")) as reg:
+        yield reg.addr
 
 
 def test_reference_docker_pushes_and_pulls(registry):
@@ -57,13 +45,8 @@ def auth_registry(tmp_path):
     import bcrypt
     htpasswd = tmp_path / "htpasswd"
     htpasswd.write_text("alice:" + bcrypt.hashpw(b"secret", bcrypt.gensalt()).decode() + "\n")
-    p = subprocess.Popen([BARGE, "registry", "serve", "--addr", "127.0.0.1:0", "--root", str(tmp_path / "reg"),
-                          "--htpasswd", str(htpasswd)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        yield json.loads(p.stderr.readline())["addr"]
-    finally:
-        p.send_signal(signal.SIGTERM)
-        p.wait(10)
+    with barge_registry(str(tmp_path / "reg"), "--htpasswd", str(htpasswd)) as reg:
+        yield reg.addr
 
 
 def test_barge_push_rmi_pull_run_through_its_own_registry_with_auth(daemon, auth_registry, tmp_path):

@@ -64,6 +64,8 @@ class RegistryClient:
                     resp.read_limited(1 << 20)
             except NetError as e:
                 err = f'Get "{url}": {e}'
+                if str(e).startswith("tls: failed to verify"):
+                    break       # it speaks TLS: plain HTTP would only hide why it failed
                 continue
             self.scheme = scheme
             if resp.status == 401:

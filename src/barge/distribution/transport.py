@@ -185,12 +185,24 @@ def _net_text(e: BaseException, netloc: str) -> str:
     if isinstance(e, ssl.SSLError) and "WRONG_VERSION_NUMBER" in str(e):
         return "http: server gave HTTP response to HTTPS client"
     if isinstance(e, ssl.SSLCertVerificationError):
-        return f"tls: failed to verify certificate: {e.verify_message}"
+        return f"tls: failed to verify certificate: {_x509_text(e, hostname)}"
     if isinstance(e, (http.client.RemoteDisconnected, http.client.IncompleteRead, ConnectionResetError)):
         return "unexpected EOF"
     if isinstance(e, OSError) and e.strerror:
         return f"dial tcp {_addr(hostname, port)}: {e.strerror.lower()}"
     return str(e) or e.__class__.__name__
+
+
+def _x509_text(e: ssl.SSLCertVerificationError, hostname: str) -> str:
+    """Go's crypto/x509 wording for OpenSSL's verify codes."""
+    code = e.verify_code
+    if code in (2, 18, 19, 20, 21):     # no issuer, self-signed (in chain), unable to verify leaf
+        return "x509: certificate signed by unknown authority"
+    if code in (9, 10):
+        return "x509: certificate has expired or is not yet valid"
+    if code in (62, 64):                # hostname / IP mismatch
+        return f"x509: certificate is not valid for {hostname}"
+    return f"x509: {e.verify_message}"
 
 
 def _addr(hostname: str, port: int | None) -> str:
