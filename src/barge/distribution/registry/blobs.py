@@ -7,7 +7,7 @@ import re
 
 from barge.distribution.registry import manifests as mf
 from barge.distribution.registry.errors import RegistryError
-from barge.distribution.registry.httpserver import Request, Response
+from barge.distribution.registry.httpserver import FileRange, Request, Response
 
 STREAM_CHUNK = 1 << 20
 RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -40,19 +40,6 @@ def parse_content_range(value: str | None) -> tuple[int, int] | None:
     return int(m.group(1)), int(m.group(2))
 
 
-async def _file_stream(f, length: int):
-    try:
-        left = length
-        while left > 0:
-            chunk = await asyncio.to_thread(f.read, min(STREAM_CHUNK, left))
-            if not chunk:
-                break
-            left -= len(chunk)
-            yield chunk
-    finally:
-        f.close()
-
-
 async def get_blob(reg, req: Request, name: str, digest: str) -> Response:
     mf.check_digest(digest)
     size = reg.storage.repo_blob_size(name, digest)
@@ -68,8 +55,7 @@ async def get_blob(reg, req: Request, name: str, digest: str) -> Response:
     if req.method == "HEAD":
         return Response(status, headers, length=end - start + 1, stream=_empty())
     f = open(reg.storage.blob_path(digest), "rb")
-    f.seek(start)
-    return Response(status, headers, stream=_file_stream(f, end - start + 1), length=end - start + 1)
+    return Response(status, headers, file=FileRange(f, start, end - start + 1), length=end - start + 1)
 
 
 async def _empty():

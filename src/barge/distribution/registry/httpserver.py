@@ -100,6 +100,16 @@ class Request:
         return v[0] if v else None
 
 
+class FileRange:
+    """A slice of an open file sent with sendfile(2) (h11 passes it through)."""
+
+    def __init__(self, f, offset: int, count: int) -> None:
+        self.f, self.offset, self.count = f, offset, count
+
+    def __len__(self) -> int:
+        return self.count
+
+
 @dataclass
 class Response:
     status: int
@@ -107,6 +117,7 @@ class Response:
     body: bytes = b""
     stream: AsyncIterator[bytes] | None = None
     length: int | None = None
+    file: FileRange | None = None
 
     @classmethod
     def json(cls, obj, status: int = 200, headers=(), content_type: str = "application/json") -> "Response":
@@ -184,14 +195,20 @@ class HTTPServer:
         return await _drain(conn, req.body)
 
     async def _send(self, conn: _Conn, r: Response, head: bool) -> int:
-        length = r.length if r.stream is not None else len(r.body)
+        length = r.length if (r.stream is not None or r.file is not None) else len(r.body)
         headers = [("Docker-Distribution-API-Version", "registry/2.0"), *r.headers]
         if r.status != 204 and length is not None:
             headers.append(("Content-Length", str(length)))
         reason = HTTPStatus(r.status).phrase.encode() if r.status in HTTPStatus._value2member_map_ else b""
         await conn.send(h11.Response(status_code=r.status, headers=headers, reason=reason))
         sent = 0
-        if not head and r.stream is not None:
+        if r.file is not None:
+            try:
+                if not head:
+                    sent = await _sendfile(conn, r.file)
+            finally:
+                r.file.f.close()
+        elif not head and r.stream is not None:
             async for chunk in r.stream:
                 sent += len(chunk)
                 await conn.send(h11.Data(data=chunk))
@@ -210,6 +227,20 @@ class HTTPServer:
             self.log_stream.flush()
         except (OSError, ValueError):
             pass
+
+
+async def _sendfile(conn: _Conn, fr: FileRange) -> int:
+    """The file's bytes straight from the page cache to the socket (a copy in
+    Python costs a third of the throughput); asyncio falls back to reads on TLS."""
+    await conn.writer.drain()
+    sent = 0
+    for piece in conn.h.send_with_data_passthrough(h11.Data(data=fr)):
+        if isinstance(piece, FileRange):
+            sent += await asyncio.get_running_loop().sendfile(conn.writer.transport, piece.f, piece.offset,
+                                                               piece.count)
+        else:
+            conn.writer.write(piece)
+    return sent
 
 
 async def _drain(conn: _Conn, body: Body) -> bool:
