@@ -223,7 +223,7 @@ class Bench:
         secs = timed(self.barge("push", ref), e)
         self.barge_rmi(ref)
         self.drop(r)
-        self.record("barge push, first (gzip -1 of every layer)", "barge push barge/bench/first:1", [secs])
+        self.record("barge push, first (each layer gzipped once)", "barge push barge/bench/first:1", [secs])
 
     # --- the reference Docker's client ------------------------------------------------------
 

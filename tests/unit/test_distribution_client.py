@@ -281,3 +281,11 @@ def test_copy_order_and_reuse():
     assert events[:5] == [(f"id{i}", "Pulling fs layer") for i in range(5)]
     assert events[5:8] == [(f"id{i}", "Waiting") for i in (2, 3, 4)]
     assert ("id1", "Already exists") in events
+
+
+def test_incompressible_layers_are_stored_not_deflated():
+    import os
+    from barge.distribution.local import gzip_level
+    assert gzip_level(os.urandom(2 << 20)) == 0
+    assert gzip_level(b"hello world\n" * 200_000) == 1
+    assert gzip_level(b"tiny") == 1

@@ -14,6 +14,17 @@ from barge.store.images import Image, chain_ids_of
 
 GZIP_TYPES = (mf.DOCKER_LAYER_GZIP, mf.OCI_LAYER + "+gzip")
 GZIP_LEVEL = 1      # layers are compressed once and the result kept: favour speed
+SAMPLE = 4 << 20    # what the choice of level looks at
+
+
+def gzip_level(sample: bytes) -> int:
+    """1, or 0 (stored blocks, still gzip) for data that does not compress —
+    random or already-compressed files would cost ~57 MB/s of CPU for nothing."""
+    if len(sample) < 64 << 10:
+        return GZIP_LEVEL
+    import zlib
+    probe = sample[:1 << 20]
+    return 0 if len(zlib.compress(probe, 1)) > 0.97 * len(probe) else GZIP_LEVEL
 
 
 class _Counting:
@@ -117,10 +128,13 @@ class StoreSource:
         chain = self.image.chain_ids[layer.index]
         writer = self.store.content.writer()
         try:
-            with self.store.content.open(self.store.layers.get(chain).blob) as src, \
-                    gzip.GzipFile(fileobj=writer, mode="wb", compresslevel=GZIP_LEVEL, mtime=0) as gz:
-                while chunk := src.read(1 << 20):
-                    gz.write(chunk)
+            with self.store.content.open(self.store.layers.get(chain).blob) as src:
+                head = src.read(SAMPLE)
+                level = gzip_level(head)
+                with gzip.GzipFile(fileobj=writer, mode="wb", compresslevel=level, mtime=0) as gz:
+                    gz.write(head)
+                    while chunk := src.read(1 << 20):
+                        gz.write(chunk)
             size = writer.size
             digest = writer.commit()
         finally:
