@@ -20,7 +20,7 @@ import stat
 import tarfile
 import zlib
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Callable
 
 from barge.errdefs import BargeError, InvalidParameter, System
 from barge.spec import reference
@@ -38,6 +38,7 @@ _MANIFEST_TYPES = (MEDIA_OCI_MANIFEST, MEDIA_DOCKER_MANIFEST)
 _DIGEST_RE = re.compile(r"^(sha256|sha384|sha512):([a-f0-9]{64,128})$")
 # A config file name that embeds its digest: "<hex>.json" (Docker < 25),
 # "blobs/sha256/<hex>" (Docker 25+), "sha256:<hex>" (go-containerregistry).
+_HEX64_RE = re.compile(r"^[a-f0-9]{64}$")
 _NAMED_CONFIG_RE = re.compile(r"^(?:.*/)?(?:sha256[:/])?([a-f0-9]{64})(?:\.json)?$")
 _MAX_JSON = 32 << 20
 _MAX_INDEX_DEPTH = 4
@@ -84,15 +85,21 @@ class _StrictTarInfo(tarfile.TarInfo):
             raise tarfile.ReadError(f"invalid tar header: {e}") from None
 
 
-def extract_archive(src: BinaryIO, workdir: str) -> None:
+# digest -> the path of a verified copy the receiver already holds, or None
+Known = Callable[[str], "str | None"]
+
+
+def extract_archive(src: BinaryIO, workdir: str, known: Known | None = None) -> None:
     """Unpack the outer tar stream (plain, gzip, bzip2, xz or zstd) into
-    `workdir`, accepting only regular files and directories inside it."""
+    `workdir`, accepting only regular files and directories inside it.
+    With `known`, a `blobs/sha256/<hex>` member already held (same size) is
+    hard-linked to the held copy and its bytes are read past, not written."""
     root = os.path.realpath(workdir)
     try:
         with tarfile.open(fileobj=decompressed(src), mode="r|*",
                           tarinfo=_StrictTarInfo) as tf:
             for member in tf:
-                _extract_member(tf, member, root)
+                _extract_member(tf, member, root, known)
     except BargeError:
         raise
     except _BAD_STREAM as e:
@@ -113,7 +120,8 @@ def _member_parts(name: str) -> list[str]:
     return parts
 
 
-def _extract_member(tf: tarfile.TarFile, member: tarfile.TarInfo, root: str) -> None:
+def _extract_member(tf: tarfile.TarFile, member: tarfile.TarInfo, root: str,
+                    known: Known | None = None) -> None:
     parts = _member_parts(member.name)
     if member.isdir():
         _ensure_dir(root, parts)
@@ -123,8 +131,24 @@ def _extract_member(tf: tarfile.TarFile, member: tarfile.TarInfo, root: str) -> 
     if not parts:
         raise _invalid(f"{member.name!r}: file entry without a name")
     parent = _ensure_dir(root, parts[:-1])
+    path = os.path.join(parent, parts[-1])
+    if known and _link_known(known, parts, member.size, path):
+        return      # the stream reads past the member's data
     src = tf.extractfile(member)
-    _write_file(os.path.join(parent, parts[-1]), src, member.name)
+    _write_file(path, src, member.name)
+
+
+def _link_known(known: Known, parts: list[str], size: int, path: str) -> bool:
+    if len(parts) != 3 or parts[:2] != ["blobs", "sha256"] or not _HEX64_RE.match(parts[2]):
+        return False
+    held = known(f"sha256:{parts[2]}")
+    try:
+        if held is None or os.path.getsize(held) != size:
+            return False
+        os.link(held, path)
+    except OSError:         # gone meanwhile, another file system, a duplicate name: write it
+        return False
+    return True
 
 
 def _kind(member: tarfile.TarInfo) -> str:
@@ -157,9 +181,12 @@ def _write_file(path: str, src: BinaryIO, name: str) -> None:
     try:
         if stat.S_ISDIR(os.lstat(path).st_mode):
             raise _invalid(f"{name}: conflicts with a directory in the archive")
+        # a later member of the same name wins; the earlier file is unlinked,
+        # not truncated, as it may be a link to a blob the store holds
+        _sys_call(os.unlink, path)
     except FileNotFoundError:
         pass
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
     fd = _sys_call(os.open, path, flags, 0o644)
     with os.fdopen(fd, "wb") as out:
         while chunk := src.read(_COPY_CHUNK):

@@ -92,6 +92,11 @@ def write_archive(out: BinaryIO, images: list[SaveImage]) -> None:
             _add_bytes(tf, "repositories", _go_json(_repositories(plan.repositories)) + b"\n")
 
 
+def oci_manifest(image: SaveImage) -> bytes:
+    """The OCI manifest the archive holds for `image`, byte for byte."""
+    return _go_json(_oci_manifest(hashlib.sha256(image.config).hexdigest(), image))
+
+
 # --- planning -------------------------------------------------------------
 
 

@@ -1,5 +1,6 @@
 """One copy algorithm between an image source and an image destination,
-behind pull (registry -> store) and push (store -> registry).
+behind pull (registry -> store), push (store -> registry), save (store ->
+archive) and load (archive -> store).
 
 The source names the config and the layers; for each layer the destination
 first tries to reuse what it has (a present layer, a blob the registry has
@@ -63,6 +64,14 @@ class ImageDestination(Protocol):
                original: Manifest | None) -> CopyResult: ...
 
 
+class DeferringDestination(ImageDestination, Protocol):
+    """A destination that writes every blob at its end (save's sorted tar):
+    for a layer whose descriptor the source knows it takes a way to open the
+    blob rather than an open stream."""
+    def put_blob_later(self, layer: LayerRef, desc: Descriptor,
+                       open_blob: Callable[[], BinaryIO], report: Report) -> Descriptor: ...
+
+
 def copy(src: ImageSource, dst: ImageDestination, report: Report, parallel: int = 3) -> CopyResult:
     config = src.config()
     layers = src.layers()
@@ -90,6 +99,9 @@ def _copy_layer(src: ImageSource, dst: ImageDestination, layer: LayerRef,
         status, desc = reused
         report(layer.id, status, None, None)
         return desc, False
+    later = getattr(dst, "put_blob_later", None)
+    if later is not None and layer.desc is not None:
+        return later(layer, layer.desc, lambda: src.get_blob(layer)[1], report), True
     desc, stream = src.get_blob(layer)
     try:
         return dst.put_blob(layer, desc, stream, report), True

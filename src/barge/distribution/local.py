@@ -38,7 +38,27 @@ class _Counting:
         return data
 
 
-class StoreDestination:
+class ChainedDestination:
+    """What the store's destinations share: the image's chain ids from its
+    config, and layers already present reused."""
+    invalid = "invalid image config: no rootfs.diff_ids"
+    store: Store
+    chains: list[str]
+
+    def prepare(self, config: tuple[mf.Descriptor, bytes]) -> None:
+        try:
+            diff_ids = json.loads(config[1])["rootfs"]["diff_ids"] or []
+        except (ValueError, KeyError, TypeError):
+            raise errdefs.InvalidParameter(self.invalid) from None
+        self.chains = chain_ids_of(diff_ids)
+
+    def reuse(self, layer: LayerRef):
+        if self.store.layers.exists(self.chains[layer.index]):
+            return "Already exists", layer.desc
+        return None
+
+
+class StoreDestination(ChainedDestination):
     """Pull into the store: blobs verified into the content store, then unpacked in order."""
     words = Words("Pulling fs layer")
 
@@ -48,18 +68,6 @@ class StoreDestination:
         self.info = BlobInfo(store.meta, store.content)
         self.chains: list[str] = []
         self.image: Image | None = None
-
-    def prepare(self, config: tuple[mf.Descriptor, bytes]) -> None:
-        try:
-            diff_ids = json.loads(config[1])["rootfs"]["diff_ids"] or []
-        except (ValueError, KeyError, TypeError):
-            raise errdefs.InvalidParameter("invalid image config: no rootfs.diff_ids") from None
-        self.chains = chain_ids_of(diff_ids)
-
-    def reuse(self, layer: LayerRef):
-        if self.store.layers.exists(self.chains[layer.index]):
-            return "Already exists", layer.desc
-        return None
 
     def put_blob(self, layer: LayerRef, desc: mf.Descriptor, src: BinaryIO, report: Report) -> mf.Descriptor:
         if not self.store.content.has(desc.digest):

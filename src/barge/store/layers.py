@@ -16,7 +16,7 @@ from typing import BinaryIO
 
 from barge.errdefs import InvalidParameter, NotFound
 from barge.store.blobinfo import BlobInfo
-from barge.store.content import ContentStore
+from barge.store.content import ContentStore, IngestWriter
 from barge.store.metadata import Metadata
 from barge.util.compression import TeeReader, decompressed
 from barge.util.tarlayer import apply_layer
@@ -34,6 +34,15 @@ class Layer:
     tar_size: int
     size: int          # bytes of unpacked file content
     link: str          # absolute path of the short link to diff/
+
+
+@dataclass
+class Unpacked:
+    """A layer unpacked but not yet committed (see LayerStore.unpack)."""
+    tmp: str               # the `.incomplete-*` dir holding diff/
+    writer: IngestWriter   # the uncompressed tar, hashed, not yet committed
+    diff_id: str
+    size: int              # bytes of unpacked file content
 
 
 def chain_id(parent: str | None, diff_id: str) -> str:
@@ -88,6 +97,12 @@ class LayerStore:
         and a tar with other content is refused."""
         if expected and self.exists(chain_id(parent, expected)):
             return self.get(chain_id(parent, expected))
+        return self.commit_unpacked(self.unpack(src, expected), parent)
+
+    def unpack(self, src: BinaryIO, expected: str | None = None) -> Unpacked:
+        """The first half of `register`, which needs no parent (so layers can
+        unpack side by side): the tar unpacked under a `.incomplete-*` dir and
+        its blob in the ingest area, neither visible until `commit_unpacked`."""
         tmp = tempfile.mkdtemp(prefix=INCOMPLETE, dir=self.root)
         writer = self.content.writer()
         try:
@@ -98,15 +113,26 @@ class LayerStore:
             diff_id = writer.digest
             if expected and diff_id != expected:
                 raise InvalidParameter(f"layer content does not match its diff id: expected {expected}, got {diff_id}")
-            chain = chain_id(parent, diff_id)
+            return Unpacked(tmp, writer, diff_id, result.size)
+        except BaseException:
+            self.discard(Unpacked(tmp, writer, "", 0))
+            raise
+
+    def commit_unpacked(self, u: Unpacked, parent: str | None) -> Layer:
+        """Make an unpacked layer visible on top of `parent` (or find it there already)."""
+        try:
+            chain = chain_id(parent, u.diff_id)
             with self._lock:
                 if self.exists(chain):
                     return self.get(chain)
-                blob = writer.commit()
-                return self._commit(tmp, chain, diff_id, parent, blob, writer.size, result.size)
+                blob = u.writer.commit()
+                return self._commit(u.tmp, chain, u.diff_id, parent, blob, u.writer.size, u.size)
         finally:
-            writer.abort()
-            shutil.rmtree(tmp, ignore_errors=True)
+            self.discard(u)
+
+    def discard(self, u: Unpacked) -> None:
+        u.writer.abort()
+        shutil.rmtree(u.tmp, ignore_errors=True)
 
     def _commit(self, tmp: str, chain: str, diff_id: str, parent: str | None,
                 blob: str, tar_size: int, size: int) -> Layer:
