@@ -116,6 +116,25 @@ class Daemon:
         shutil.rmtree(self.base, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def untag_new(daemon: "Daemon"):
+    """Remove every image reference a test added (pulls and tags of busybox
+    under registry names would otherwise change what later tests see)."""
+    def refs() -> set[str]:
+        from barge.client.http import Client
+        found = set()
+        for img in Client(daemon.host).get("/images/json").json():
+            found |= set(img.get("RepoTags") or []) | set(img.get("RepoDigests") or [])
+        return {r for r in found if "<none>" not in r}
+    before = refs()
+    try:
+        yield
+    finally:
+        new = sorted(refs() - before)
+        if new:
+            daemon.cli("rmi", "-f", *new)
+
+
 def fetch(url: str, timeout: float = 5) -> str:
     """GET a URL, retrying while the server comes up."""
     import urllib.request

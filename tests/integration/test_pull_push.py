@@ -17,9 +17,17 @@ import uuid
 
 import pytest
 
+from barge_testlib import untag_new
+
 from barge.client.http import Client
 
 REGISTRY_BIN = shutil.which("docker-registry")
+
+
+@pytest.fixture(autouse=True)
+def _leave_no_tags(daemon):
+    with untag_new(daemon):
+        yield
 
 
 def _free_port() -> int:

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from barge_testlib import BARGE, barge_registry
+from barge_testlib import untag_new, BARGE, barge_registry
 
 REF = "/run/docker-ref.sock"
 DOCKER = "/usr/local/bin/docker"
@@ -18,6 +18,12 @@ DOCKER = "/usr/local/bin/docker"
 def registry(tmp_path):
     with barge_registry(str(tmp_path / "reg")) as reg:
         yield reg.addr
+
+
+@pytest.fixture(autouse=True)
+def _leave_no_tags(daemon):
+    with untag_new(daemon):
+        yield
 
 
 def test_reference_docker_pushes_and_pulls(registry):

@@ -22,7 +22,7 @@ import uuid
 
 import pytest
 
-from barge_testlib import BARGE, BargeRegistry, barge_registry
+from barge_testlib import untag_new, BARGE, BargeRegistry, barge_registry
 
 CERTS_D = "/etc/barge/certs.d"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -31,6 +31,12 @@ OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
 DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
+
+
+@pytest.fixture(autouse=True)
+def _leave_no_tags(daemon):
+    with untag_new(daemon):
+        yield
 
 
 def sha(data: bytes) -> str:

@@ -144,6 +144,10 @@ class ImageStore:
             db.execute("DELETE FROM tags WHERE ref=?", (name,))
         return row[0]
 
+    def remove_digest(self, ref: str) -> None:
+        with self.meta.tx() as db:
+            db.execute("DELETE FROM digests WHERE ref=?", (ref,))
+
     def tag_image(self, ref: str) -> str | None:
         rows = self.meta.query("SELECT image_id FROM tags WHERE ref=?", (reference.normalize(ref),))
         return rows[0][0] if rows else None

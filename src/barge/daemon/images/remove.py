@@ -22,6 +22,12 @@ def _is_name(ref: str, img: Image) -> bool:
 
 async def remove(ctx: Ctx, ref: str, force: bool = False, prune: bool = True) -> list[dict]:
     img = ctx.store.images.resolve(ref)
+    digest_ref = _digest_ref(ref, img)
+    if digest_ref and len(img.repo_tags) + len(img.repo_digests) > 1:
+        # `rmi repo@sha256:…` of an image known by other names only drops that name, as Docker
+        ctx.store.images.remove_digest(digest_ref)
+        ctx.events.publish("image", "untag", img.id, {"name": digest_ref})
+        return [{"Untagged": digest_ref}]
     users = _users(ctx, img.id)
     by_name = _is_name(ref, img)
     if by_name and len(img.repo_tags) > 1:
@@ -61,6 +67,16 @@ async def _delete_parents(ctx: Ctx, parent: str) -> list[dict]:
         out += await _delete(ctx, img)
         parent = img.parent
     return out
+
+
+def _digest_ref(ref: str, img: Image) -> str | None:
+    if "@" not in ref:
+        return None
+    try:
+        name = reference.normalize(ref)
+    except InvalidParameter:
+        return None
+    return name if name in img.repo_digests else None
 
 
 def container_layers(ctx: Ctx) -> set[str]:
