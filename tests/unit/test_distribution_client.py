@@ -289,3 +289,16 @@ def test_incompressible_layers_are_stored_not_deflated():
     assert gzip_level(os.urandom(2 << 20)) == 0
     assert gzip_level(b"hello world\n" * 200_000) == 1
     assert gzip_level(b"tiny") == 1
+
+
+def test_pull_shows_only_already_exists_for_present_layers():
+    """dockerd's pull: a present layer never shows "Pulling fs layer"; push keeps "Preparing" for all."""
+    events = []
+    dst = _Dst()
+    dst.words = Words("Pulling fs layer", start_reused=False)
+    copy(_Src(4), dst, lambda i, s, c, t: events.append((i, s)), parallel=2)
+    assert [s for i, s in events if i == "id1"] == ["Already exists"]
+    assert events[:4] == [("id0", "Pulling fs layer"), ("id1", "Already exists"), ("id2", "Pulling fs layer"),
+                          ("id3", "Pulling fs layer")]
+    assert ("id3", "Waiting") in events and ("id2", "Waiting") not in events
+    assert dst.applied == [0, 2, 3]

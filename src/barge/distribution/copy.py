@@ -37,6 +37,7 @@ class Words:
     """A direction's vocabulary: ("Pulling fs layer", "Waiting") or ("Preparing", "Waiting")."""
     start: str
     waiting: str = "Waiting"
+    start_reused: bool = True       # False: a layer already there shows only its reuse (dockerd's pull)
 
 
 @dataclass
@@ -76,12 +77,14 @@ def copy(src: ImageSource, dst: ImageDestination, report: Report, parallel: int 
     config = src.config()
     layers = src.layers()
     dst.prepare(config)
+    early = {} if dst.words.start_reused else {l.index: r for l in layers if (r := dst.reuse(l))}
     for layer in layers:
-        report(layer.id, dst.words.start, None, None)
-    for layer in layers[parallel:]:
+        status = early[layer.index][0] if layer.index in early else dst.words.start
+        report(layer.id, status, None, None)
+    for layer in [l for l in layers if l.index not in early][parallel:]:
         report(layer.id, dst.words.waiting, None, None)
     with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="barge-copy") as pool:
-        futures = [pool.submit(_copy_layer, src, dst, layer, report) for layer in layers]
+        futures = [pool.submit(_copy_layer, src, dst, layer, report, early.get(layer.index)) for layer in layers]
         try:
             descs = [_apply_in_order(dst, layer, fut, report) for layer, fut in zip(layers, futures)]
         except BaseException:
@@ -92,8 +95,10 @@ def copy(src: ImageSource, dst: ImageDestination, report: Report, parallel: int 
 
 
 def _copy_layer(src: ImageSource, dst: ImageDestination, layer: LayerRef,
-                report: Report) -> tuple[Descriptor, bool]:
+                report: Report, early=None) -> tuple[Descriptor, bool]:
     """(the blob's descriptor at the destination, whether it still needs applying)."""
+    if early:                       # already reported as reused
+        return early[1], False
     reused = dst.reuse(layer)
     if reused:
         status, desc = reused

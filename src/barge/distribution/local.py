@@ -60,7 +60,7 @@ class ChainedDestination:
 
 class StoreDestination(ChainedDestination):
     """Pull into the store: blobs verified into the content store, then unpacked in order."""
-    words = Words("Pulling fs layer")
+    words = Words("Pulling fs layer", start_reused=False)
 
     def __init__(self, store: Store, source: str) -> None:
         self.store = store
