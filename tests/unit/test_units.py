@@ -6,6 +6,7 @@ Error texts marked "docker 28.2.2" were recorded from the real CLI
 import pytest
 
 from barge.errdefs import InvalidParameter
+from barge.spec import gostrconv as g
 from barge.spec import units as u
 
 MIN, HOUR, DAY = 60, 3600, 86400
@@ -309,7 +310,7 @@ def test_parse_unix_timestamp_errors(value):
     ("\udcff", '"\\xff"'),   # an undecodable argv byte
 ])
 def test_go_quote(text, quoted):
-    assert u.go_quote(text) == quoted
+    assert g.go_quote(text) == quoted
 
 
 @pytest.mark.parametrize("text, value", [
@@ -318,7 +319,7 @@ def test_go_quote(text, quoted):
     ("9223372036854775807", 2**63 - 1), ("-9223372036854775808", -(2**63)),
 ])
 def test_parse_go_int(text, value):
-    assert u.parse_go_int(text) == value
+    assert g.parse_go_int(text) == value
 
 
 @pytest.mark.parametrize("text, reason", [
@@ -330,16 +331,16 @@ def test_parse_go_int(text, value):
 ])
 def test_parse_go_int_errors(text, reason):
     with pytest.raises(InvalidParameter) as info:
-        u.parse_go_int(text)
-    assert str(info.value) == f"strconv.ParseInt: parsing {u.go_quote(text)}: {reason}"
+        g.parse_go_int(text)
+    assert str(info.value) == f"strconv.ParseInt: parsing {g.go_quote(text)}: {reason}"
 
 
 def test_parse_go_int_base_10_and_bits():
-    assert u.parse_go_int("010", 10) == 10
+    assert g.parse_go_int("010", 10) == 10
     with pytest.raises(InvalidParameter):
-        u.parse_go_int("1_0", 10)
+        g.parse_go_int("1_0", 10)
     with pytest.raises(InvalidParameter, match="value out of range"):
-        u.parse_go_int("128", 0, 8)
+        g.parse_go_int("128", 0, 8)
 
 
 @pytest.mark.parametrize("text, bits, value, error", [
@@ -351,10 +352,10 @@ def test_parse_go_int_base_10_and_bits():
 ])
 def test_parse_go_uint(text, bits, value, error):
     if error is None:
-        assert u.parse_go_uint(text, 0, bits) == value
+        assert g.parse_go_uint(text, 0, bits) == value
     else:
         with pytest.raises(InvalidParameter) as info:
-            u.parse_go_uint(text, 0, bits)
+            g.parse_go_uint(text, 0, bits)
         assert str(info.value) == error
 
 
@@ -363,13 +364,13 @@ def test_parse_go_uint(text, bits, value, error):
     ("0", False), ("f", False), ("F", False), ("FALSE", False), ("false", False), ("False", False),
 ])
 def test_parse_go_bool(text, value):
-    assert u.parse_go_bool(text) is value
+    assert g.parse_go_bool(text) is value
 
 
 @pytest.mark.parametrize("text", ["", "yes", "tRUE", "on", " true"])
 def test_parse_go_bool_errors(text):
     with pytest.raises(InvalidParameter, match="^strconv.ParseBool: parsing .*: invalid syntax$"):
-        u.parse_go_bool(text)
+        g.parse_go_bool(text)
 
 
 @pytest.mark.parametrize("text, value", [
@@ -377,7 +378,7 @@ def test_parse_go_bool_errors(text):
     ("1_000.5", 1000.5), ("+2", 2.0), ("Inf", float("inf")), ("-infinity", float("-inf")),
 ])
 def test_parse_go_float(text, value):
-    assert u.parse_go_float(text) == value
+    assert g.parse_go_float(text) == value
 
 
 @pytest.mark.parametrize("text, reason", [
@@ -387,5 +388,5 @@ def test_parse_go_float(text, value):
 ])
 def test_parse_go_float_errors(text, reason):
     with pytest.raises(InvalidParameter) as info:
-        u.parse_go_float(text)
-    assert str(info.value) == f"strconv.ParseFloat: parsing {u.go_quote(text)}: {reason}"
+        g.parse_go_float(text)
+    assert str(info.value) == f"strconv.ParseFloat: parsing {g.go_quote(text)}: {reason}"

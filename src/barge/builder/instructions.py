@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from typing import Callable, ClassVar
 
 from barge.errdefs import InvalidParameter
-from barge.spec.units import go_quote, parse_duration_ns, parse_go_int
+from barge.spec.gostrconv import go_quote, parse_go_int
+from barge.spec.units import parse_duration_ns
 
 from .parser import (DockerfileParseError, Heredoc, Node, parse,
                      parse_heredoc)

@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from barge.errdefs import InvalidParameter
-from barge.spec.units import go_quote
+from barge.spec.gostrconv import go_quote
 
 _EOF = ""
 _SPECIAL_PARAMS = "@*#?-$!0"

@@ -58,7 +58,7 @@ def prepare(context: str, dockerfile: str, stdin: BinaryIO, compress: bool = Fal
     elif _is_remote(context):
         raise InvalidParameter(f"unable to prepare context: remote build contexts are not supported: {context}")
     else:
-        from barge.spec.units import go_quote
+        from barge.spec.gostrconv import go_quote
         raise InvalidParameter(f"unable to prepare context: path {go_quote(context)} not found")
     if compress:
         built.chunks = _gzip(built.chunks)
@@ -182,7 +182,7 @@ def _context_root(context: str) -> str:
     try:
         st = os.lstat(path)
     except OSError as e:
-        from barge.spec.units import go_quote
+        from barge.spec.gostrconv import go_quote
         raise InvalidParameter(f"unable to prepare context: unable to stat context directory "
                                f"{go_quote(path)}: {_os_error('lstat', path, e)}") from None
     if not stat.S_ISDIR(st.st_mode):

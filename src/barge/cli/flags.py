@@ -297,16 +297,16 @@ def _convert(flag: Flag, raw: str) -> Any:
 def _convert_builtin(kind: str, raw: str) -> Any:
     if kind in ("string", "list"):
         return raw
-    from barge.spec import units  # lazy: most commands never need it
+    from barge.spec import gostrconv, units  # lazy: most commands never need them
 
     if kind == "bool":
-        return units.parse_go_bool(raw)
+        return gostrconv.parse_go_bool(raw)
     if kind in _INT_BITS:
-        return units.parse_go_int(raw, 0, _INT_BITS[kind])
+        return gostrconv.parse_go_int(raw, 0, _INT_BITS[kind])
     if kind in _UINT_BITS:
-        return units.parse_go_uint(raw, 0, _UINT_BITS[kind])
+        return gostrconv.parse_go_uint(raw, 0, _UINT_BITS[kind])
     if kind == "float":
-        return units.parse_go_float(raw)
+        return gostrconv.parse_go_float(raw)
     if kind == "duration":
         return units.parse_duration(raw)
     return units.ram_in_bytes(raw)  # "bytes": docker's MemBytes
@@ -329,7 +329,7 @@ def flag_label(flag: Flag) -> str:
 
 
 def _quote(s: str) -> str:
-    from barge.spec.units import go_quote  # lazy: only on the error path
+    from barge.spec.gostrconv import go_quote  # lazy: only on the error path
 
     return go_quote(s)
 

@@ -119,7 +119,7 @@ def _set_on_map(target: dict, value: str) -> None:
 
 
 def _bool(key: str, val: str) -> bool:
-    from barge.spec.units import parse_go_bool
+    from barge.spec.gostrconv import parse_go_bool
     try:
         return parse_go_bool(val)
     except BargeError:
@@ -143,7 +143,7 @@ def _tmpfs_size(val: str) -> int:
 
 
 def _tmpfs_mode(val: str) -> int:
-    from barge.spec.units import parse_go_uint
+    from barge.spec.gostrconv import parse_go_uint
     try:
         return parse_go_uint(val, 8, 32)
     except BargeError:

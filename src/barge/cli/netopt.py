@@ -116,13 +116,13 @@ def validate_extra_host(value: str) -> str:
     if not sep:
         key, sep, addr = value.partition(":")
     if not sep or not key or ":" in key:
-        from barge.spec.units import go_quote
+        from barge.spec.gostrconv import go_quote
         raise ValueError(f"bad format for add-host: {go_quote(value)}")
     if addr != "host-gateway":
         if len(addr) > 2 and addr[0] == "[" and addr[-1] == "]":
             addr = addr[1:-1]
         if parse_ip(addr.strip()) is None:
-            from barge.spec.units import go_quote
+            from barge.spec.gostrconv import go_quote
             raise ValueError(f"invalid IP address in add-host: {go_quote(addr)}")
     return f"{key}:{addr}"
 
@@ -200,7 +200,7 @@ def network_attachment(value: str) -> Attachment:
                 raise ValueError("invalid key value pair format in driver options")
             a.driver_opts[k.strip()] = v.strip()
         elif key == "gw-priority":
-            from barge.spec.units import parse_go_int
+            from barge.spec.gostrconv import parse_go_int
             try:
                 a.gw_priority = parse_go_int(val, 10, 64)
             except InvalidParameter as e:

@@ -10,7 +10,7 @@ PROTOCOLS = ("tcp", "udp", "sctp")
 
 def _port_range(value: str) -> tuple[int, int]:
     """nat.ParsePortRange: "80" or "8000-8010" (a third part is ignored, as in Go)."""
-    from barge.spec.units import parse_go_uint
+    from barge.spec.gostrconv import parse_go_uint
     if not value:
         raise InvalidParameter("empty string specified for ports")
     if "-" not in value:

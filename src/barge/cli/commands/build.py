@@ -298,7 +298,7 @@ def _builder_notice(ctx: Context) -> int:
         ctx.err(BUILDX_MISSING_WARNING + "\n")
         return 0
     from barge.errdefs import InvalidParameter
-    from barge.spec.units import parse_go_bool
+    from barge.spec.gostrconv import parse_go_bool
     try:
         enabled = parse_go_bool(value)
     except InvalidParameter as e:

@@ -262,7 +262,7 @@ def port(ctx: Context, argv: list[str]) -> int:
     if len(p.args) == 2:
         port, _, proto = p.args[1].partition("/")
         from barge.errdefs import InvalidParameter
-        from barge.spec.units import parse_go_uint
+        from barge.spec.gostrconv import parse_go_uint
         try:
             parse_go_uint(port, 10, 16)
         except InvalidParameter as e:
