@@ -135,6 +135,19 @@ def untag_new(daemon: "Daemon"):
             daemon.cli("rmi", "-f", *new)
 
 
+def layer_tar(files: dict[str, bytes]) -> bytes:
+    """A layer tar of regular files (name -> content)."""
+    import io
+    import tarfile
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tf:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
 def fetch(url: str, timeout: float = 5) -> str:
     """GET a URL, retrying while the server comes up."""
     import urllib.request

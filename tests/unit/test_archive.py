@@ -19,20 +19,11 @@ from barge.distribution.archive import (
     write_archive,
 )
 from barge.errdefs import InvalidParameter, System
+from barge_testlib import layer_tar
 
 
 def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def layer_tar(files: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tf:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tf.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
 
 
 def config_for(layers: list[bytes], cmd: str = "sh") -> bytes:

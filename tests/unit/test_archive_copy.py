@@ -5,7 +5,6 @@ import hashlib
 import io
 import json
 import os
-import tarfile
 
 import pytest
 
@@ -16,16 +15,7 @@ from barge.distribution.copy import copy
 from barge.distribution.local_tar import StoreTarSource
 from barge.errdefs import InvalidParameter
 from barge.store import open_store
-
-
-def layer_tar(files: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tf:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tf.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
+from barge_testlib import layer_tar
 
 
 BASE = layer_tar({"bin/sh": b"#!shell\n"})
