@@ -167,7 +167,9 @@ def drop_bridge(bridge: str) -> None:
     from barge.net.firewall import Firewall
     from barge.net.iptables import Iptables
     try:
-        Firewall(Iptables()).remove_bridge(bridge)
+        fw = Firewall(Iptables())
+        fw.remove_bridge(bridge)
+        fw.teardown_if_unused()            # the last test daemon takes barge's chains along
     except Exception:
         pass
     subprocess.run(["ip", "link", "del", bridge], capture_output=True)

@@ -363,3 +363,12 @@ def test_update_network_swaps_icc_and_masquerade(fake, fw):
     fw.update_network(A)
     assert fake.chain("filter", "BARGE-FORWARD")[-1] == "-i barge0 -o barge0 -j ACCEPT"
     assert "-i barge0 -o barge0 -j DROP" not in fake.chain("filter", "BARGE-FORWARD")
+
+
+def test_teardown_if_unused_keeps_chains_someone_uses(fake, fw):
+    fw.add_network(A)
+    assert fw.teardown_if_unused() is False
+    assert fake.chain("filter", "BARGE-FORWARD")
+    fw.remove_network(A)
+    assert fw.teardown_if_unused() is True
+    assert not any("BARGE" in ch for t in fake.tables.values() for ch in t)

@@ -277,3 +277,11 @@ class Firewall:
     def teardown(self) -> None:
         """Remove every barge chain and jump (when nothing uses them)."""
         self._apply(lambda st: plan_teardown(st, self.chains))
+
+    def teardown_if_unused(self) -> bool:
+        """Remove the chains and jumps when no bridge and no port is left in
+        them (the last daemon's networks are gone); True if it did."""
+        if self.bridges() or self.ports():
+            return False
+        self.teardown()
+        return True
