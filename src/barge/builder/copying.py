@@ -12,13 +12,9 @@ import urllib.error
 import urllib.request
 
 from barge.builder.backend import CopyItem
+from barge.builder.errors import StepFailed
 from barge.spec import users
 from barge.util.fspath import read_in_root, secure_join
-
-
-def _failed(message: str):
-    from barge.builder.executor import StepFailed
-    return StepFailed(message)
 
 
 def heredoc_command(shell: list[str], cmd) -> list[str]:
@@ -33,16 +29,16 @@ def _sources(root: str, patterns: list[str], what: str, ignore=None) -> list[tup
     for pat in patterns:
         clean = posixpath.normpath("/" + pat).lstrip("/")
         if posixpath.normpath(pat).startswith("../") or posixpath.normpath(pat) == "..":
-            raise _failed(f"{what} failed: forbidden path outside the build context: {pat} ()")
+            raise StepFailed(f"{what} failed: forbidden path outside the build context: {pat} ()")
         if any(ch in clean for ch in "*?["):
             found = [p for p in _glob(root, clean) if not _ignored(ignore, root, p)]
             if not found:
-                raise _failed(f"{what} failed: no source files were specified")
+                raise StepFailed(f"{what} failed: no source files were specified")
             out += [(pat, p) for p in found]
             continue
         path = secure_join(root, clean) if clean else root
         if not os.path.lexists(path) or _ignored(ignore, root, path):
-            raise _failed(f"{what} failed: file not found in build context or excluded by .dockerignore: "
+            raise StepFailed(f"{what} failed: file not found in build context or excluded by .dockerignore: "
                           f"stat {clean or '.'}: file does not exist")
         out.append((pat, path))
     return out
@@ -142,7 +138,7 @@ def _fetch(url: str, dest_dir: str) -> str:
                 f.write(chunk)
     except (urllib.error.URLError, OSError, ValueError) as e:
         reason = getattr(e, "reason", e)
-        raise _failed(f"ADD failed: failed to GET {url}: {reason}") from None
+        raise StepFailed(f"ADD failed: failed to GET {url}: {reason}") from None
     return path
 
 
@@ -153,14 +149,14 @@ async def _owner(b, st, chown: str) -> tuple[int, int]:
     if user.isdigit() and (not group or group.isdigit()):
         return int(user), int(group or user)
     if not st.image:
-        raise _failed(f"unable to convert uid/gid chown string to host mapping: no such user: {user}")
+        raise StepFailed(f"unable to convert uid/gid chown string to host mapping: no such user: {user}")
     async with b.backend.rootfs(st.image) as root:
         passwd = read_in_root(root, "etc/passwd")
         group_text = read_in_root(root, "etc/group")
     try:
         u = users.resolve(chown if group else user, passwd, group_text, [])
     except Exception as e:
-        raise _failed(f"unable to convert uid/gid chown string to host mapping: {e}") from None
+        raise StepFailed(f"unable to convert uid/gid chown string to host mapping: {e}") from None
     return u.uid, u.gid
 
 
@@ -203,7 +199,7 @@ async def _copy_from(b, st, cmd, what: str, root: str, uid: int, gid: int, mode,
             srcs.append((u, _fetch(u, tmp)))
         dest, to_dir = destination(cmd.dest, st.config.get("WorkingDir") or "", len(srcs) > 1)
         if len(srcs) > 1 and not cmd.dest.endswith("/"):
-            raise _failed(f"When using {what} with more than one source file, the destination must be a "
+            raise StepFailed(f"When using {what} with more than one source file, the destination must be a "
                           "directory and end with a /")
         items: list[CopyItem] = []
         for pat, path in srcs:

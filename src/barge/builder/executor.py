@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from barge.builder import instructions as ins
 from barge.builder import steps
 from barge.builder.backend import BuildBackend, Output
+from barge.builder.errors import StepFailed
 from barge.builder.parser import parse as parse_text
 from barge.builder.shell_lex import Lexer
 from barge.errdefs import InvalidParameter, NotFound
@@ -40,12 +41,6 @@ class BuildOptions:
     network: str = ""
     extra_hosts: list[str] = field(default_factory=list)
     cache_from: list[str] = field(default_factory=list)
-
-
-class StepFailed(Exception):
-    def __init__(self, message: str, code: int = 1) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 @dataclass

@@ -8,6 +8,7 @@ import posixpath
 from barge.builder import copying
 from barge.builder import instructions as ins
 from barge.builder.backend import RunSpec
+from barge.builder.errors import StepFailed
 from barge.errdefs import InvalidParameter
 
 
@@ -178,7 +179,7 @@ async def _run(b, st, cmd) -> None:
     try:
         if code != 0:
             shown = " ".join(argv)
-            raise _failed(f"The command '{shown}' returned a non-zero code: {code}", code)
+            raise StepFailed(f"The command '{shown}' returned a non-zero code: {code}", code)
         layer = await b.backend.layer_of_container(cid, st.image)
         image = await b.backend.commit(st.image, st.config, cc, " ".join(key_cmd), layer, st.author)
     except BaseException:
@@ -189,11 +190,6 @@ async def _run(b, st, cmd) -> None:
         await b.out(f"Removing intermediate container {cid[:12]}\n")
         await b.backend.remove_container(cid)
     await b.adopt(st, image)
-
-
-def _failed(message: str, code: int):
-    from barge.builder.executor import StepFailed
-    return StepFailed(message, code)
 
 
 async def _copy(b, st, cmd) -> None:

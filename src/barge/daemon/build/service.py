@@ -11,7 +11,8 @@ import tarfile
 import tempfile
 from typing import AsyncIterator
 
-from barge.builder.executor import Builder, BuildOptions, StepFailed
+from barge.builder.errors import StepFailed
+from barge.builder.executor import Builder, BuildOptions
 from barge.daemon.build.backend import BUILD_LABEL, DaemonBackend
 from barge.daemon.containers.context import Ctx
 from barge.errdefs import BargeError, InvalidParameter
