@@ -7,7 +7,6 @@ import json
 import os
 import tarfile
 import tempfile
-import threading
 
 from barge import __version__
 from barge.builder.backend import CopyItem, Output, RunSpec
@@ -155,26 +154,7 @@ def _demux(chunk: bytes) -> str:
 
 
 def _files_layer(ctx: Ctx, parent_chain: str | None, items: list[CopyItem]):
-    r, w = os.pipe()
-    err: dict = {}
-
-    def produce() -> None:
-        try:
-            with os.fdopen(w, "wb", buffering=1 << 20) as f:
-                write_items(f, items)
-        except BaseException as e:      # reported after the join
-            err["e"] = e
-
-    t = threading.Thread(target=produce, name="barge-build-tar", daemon=True)
-    t.start()
-    try:
-        with os.fdopen(r, "rb", buffering=1 << 20) as inp:
-            layer = ctx.store.layers.register(inp, parent_chain)
-    finally:
-        t.join()
-    if "e" in err and not isinstance(err["e"], BrokenPipeError):
-        raise err["e"]
-    return layer
+    return commit_mod.register_written(ctx, parent_chain, lambda f: write_items(f, items))[0]
 
 
 def write_items(f, items: list[CopyItem]) -> None:

@@ -9,7 +9,7 @@ import os
 import tarfile
 import threading
 from dataclasses import dataclass, field
-from typing import BinaryIO, cast
+from typing import BinaryIO, Callable, TypeVar, cast
 
 from barge import __version__
 from barge.daemon.container import Container
@@ -25,6 +25,7 @@ from barge.util.tarwrite import _Archiver, _HashingWriter, _walk  # noqa: PLC270
 _SKIP = frozenset(p.lstrip("/") for p in INIT_PATHS)
 _SKIP_PARENTS = frozenset(p.lstrip("/") for p in INIT_PARENTS)
 _BUF = 1 << 20
+T = TypeVar("T")
 
 # Config fields a commit body may set (Docker's container.Config)
 CONFIG_KEYS = ("Hostname", "Domainname", "User", "AttachStdin", "AttachStdout", "AttachStderr",
@@ -197,17 +198,24 @@ def write_upper_layer(upper: str, out: BinaryIO) -> int:
 
 def make_layer(ctx: Ctx, upper: str, parent: str | None) -> tuple[Layer, int]:
     """Stream the upper dir's tar straight into the layer store (no temp file)."""
+    layer, n = register_written(ctx, parent, lambda out: write_upper_layer(upper, out))
+    return layer, n or 0
+
+
+def register_written(ctx: Ctx, parent: str | None, write: Callable[[BinaryIO], T]) -> tuple[Layer, T | None]:
+    """A layer from a tar that `write` produces in a thread, piped into the
+    store as it is written; returns the layer and what `write` returned."""
     r, w = os.pipe()
     result: dict = {}
 
     def produce() -> None:
         try:
             with os.fdopen(w, "wb", buffering=_BUF) as out:
-                result["n"] = write_upper_layer(upper, out)
+                result["v"] = write(out)
         except BaseException as e:     # reported after the join
             result["err"] = e
 
-    t = threading.Thread(target=produce, name="barge-commit-tar", daemon=True)
+    t = threading.Thread(target=produce, name="barge-layer-tar", daemon=True)
     t.start()
     try:
         with os.fdopen(r, "rb", buffering=_BUF) as inp:
@@ -216,7 +224,7 @@ def make_layer(ctx: Ctx, upper: str, parent: str | None) -> tuple[Layer, int]:
         t.join()
     if "err" in result and not isinstance(result["err"], BrokenPipeError):
         raise result["err"]
-    return layer, result.get("n", 0)
+    return layer, result.get("v")
 
 
 # --- the verb ---------------------------------------------------------------
