@@ -38,12 +38,14 @@ class Reference:
         return f"{self.domain}/{self.path}"
 
     def familiar(self) -> str:
-        s = self.repository
-        if self.tag:
-            s += ":" + self.tag
-        if self.digest:
-            s += "@" + self.digest
-        return s
+        return self.repository + self._suffix()
+
+    def full(self) -> str:
+        """Docker's reference.String(): "docker.io/library/busybox:latest"."""
+        return self.full_repository + self._suffix()
+
+    def _suffix(self) -> str:
+        return (":" + self.tag if self.tag else "") + ("@" + self.digest if self.digest else "")
 
     def with_default_tag(self) -> "Reference":
         if self.tag or self.digest:

@@ -26,16 +26,6 @@ class Failed(Exception):
 
 # ---- references ----
 
-def full_name(ref) -> str:
-    """reference.String() of a normalized name: "docker.io/library/busybox:latest"."""
-    s = ref.full_repository
-    if ref.tag:
-        s += ":" + ref.tag
-    if ref.digest:
-        s += "@" + ref.digest
-    return s
-
-
 def _parse_ref(name: str):
     from barge.errdefs import InvalidParameter
     from barge.spec import reference
@@ -98,7 +88,7 @@ def pull(ctx: Context, argv: list[str]) -> int:
     except Exception as e:
         ctx.err(_error_text(e))
         return 1
-    ctx.out(full_name(ref))
+    ctx.out(ref.full())
     return 0
 
 
@@ -131,7 +121,7 @@ def push(ctx: Context, argv: list[str]) -> int:
         ctx.err(_error_text(e))
         return 1
     if o["quiet"]:
-        ctx.out(full_name(ref))
+        ctx.out(ref.full())
     return 0
 
 
