@@ -87,7 +87,7 @@ def copy_up(ctx: Ctx, c: Container, mps: list[MountPoint]) -> None:
             try:
                 copyup.copy_up(v, src)
             finally:
-                if not _running_users(ctx, mp.name, exclude=c.id):
+                if not ctx.volumes.users(mp.name, running=True, exclude=c.id):
                     ctx.volumes.driver.unmount(v)
     finally:
         sysmount.unmount(c.rootfs)
@@ -134,11 +134,6 @@ def _check_propagation(mp: MountPoint) -> None:
     raise InvalidParameter(f"path {mp.source} is mounted on {where} but it is not a {kind} mount")
 
 
-def _running_users(ctx: Ctx, name: str, exclude: str = "") -> list[str]:
-    return [c.id for c in ctx.registry.all() if c.id != exclude and c.state.running
-            and any(m.get("type") == "volume" and m.get("name") == name for m in c.mount_points)]
-
-
 def events(ctx: Ctx, c: Container, action: str) -> None:
     """`mount` at start and `unmount` at exit, one per volume, as Docker reports them."""
     for d in c.mount_points:
@@ -154,7 +149,7 @@ def events(ctx: Ctx, c: Container, action: str) -> None:
 def release(ctx: Ctx, c: Container) -> None:
     """After an exit (thread pool): unmount option volumes nobody running uses."""
     for d in c.mount_points:
-        if d.get("type") != "volume" or _running_users(ctx, d["name"], exclude=c.id):
+        if d.get("type") != "volume" or ctx.volumes.users(d["name"], running=True, exclude=c.id):
             continue
         try:
             v = ctx.volumes.driver.get(d["name"])

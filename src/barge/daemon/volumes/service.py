@@ -31,10 +31,12 @@ class VolumeService:
     async def _run(self, fn, *args):
         return await asyncio.get_running_loop().run_in_executor(self.ctx.pool, fn, *args)
 
-    def users(self, name: str) -> list[str]:
-        """Ids of the containers with a mount point on volume `name`."""
+    def users(self, name: str, running: bool = False, exclude: str = "") -> list[str]:
+        """Ids of the containers with a mount point on volume `name` (only
+        running ones with `running`; `exclude` left out)."""
         return [c.id for c in self.ctx.registry.all()
-                if any(m.get("type") == "volume" and m.get("name") == name for m in c.mount_points)]
+                if c.id != exclude and (c.state.running or not running)
+                and any(m.get("type") == "volume" and m.get("name") == name for m in c.mount_points)]
 
     def _event(self, action: str, name: str, extra: dict | None = None) -> None:
         self.ctx.events.publish("volume", action, name, {"driver": DEFAULT_DRIVER, **(extra or {})})
