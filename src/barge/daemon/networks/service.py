@@ -75,8 +75,13 @@ class NetworkService:
                 self.store.save(st.new_record(name, driver, ipam_options=None))
 
     def _auto_subnet(self) -> str:
-        taken = netlink.bridge_addresses()
-        taken += [c["Subnet"] for n in self.store.all() for c in n["IPAM"]["Config"]]
+        return self._free_subnet(self._taken(netlink.bridge_addresses()))
+
+    def _taken(self, routes: list[str]) -> list[str]:
+        """What a new subnet must not overlap: the host's routes and every network's subnet."""
+        return routes + [c["Subnet"] for n in self.store.all() for c in n["IPAM"]["Config"]]
+
+    def _free_subnet(self, taken: list[str]) -> str:
         return ipam.pick_subnet(ipam.pools_from_config(self.ctx.cfg.default_address_pools), taken)
 
     def net_rules(self, net: dict):
@@ -177,11 +182,11 @@ class NetworkService:
     def _ipam_config(self, configs: list, routes: list[str]) -> ipam.SubnetConfig:
         if len(configs) > 1:
             raise InvalidParameter("barge supports one IPv4 subnet per network")
-        taken = routes + [c["Subnet"] for n in self.store.all() for c in n["IPAM"]["Config"]]
+        taken = self._taken(routes)
         if not configs or not configs[0].get("Subnet"):
             if configs and (configs[0].get("Gateway") or configs[0].get("IPRange")):
                 raise InvalidParameter("gateway or ip range given without a subnet")
-            return ipam.check_config(ipam.pick_subnet(ipam.pools_from_config(self.ctx.cfg.default_address_pools), taken))
+            return ipam.check_config(self._free_subnet(taken))
         c = configs[0]
         sc = ipam.check_config(c["Subnet"], c.get("Gateway") or "", c.get("IPRange") or "", c.get("AuxiliaryAddresses"))
         import ipaddress
